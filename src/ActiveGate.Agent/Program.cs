@@ -1,0 +1,6 @@
+namespace ActiveGate.Agent;
+
+internal static class Program
+{
+    public static int Main() => 0;
+}
