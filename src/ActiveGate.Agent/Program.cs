@@ -1,6 +1,21 @@
+using System.CommandLine;
+using ActiveGate.Agent.Cli;
+
 namespace ActiveGate.Agent;
 
 internal static class Program
 {
-    public static int Main() => 0;
+    public static async Task<int> Main(string[] args)
+    {
+        RootCommand root = CliRoot.Build();
+        ParseResult parse = root.Parse(args);
+        var invocation = new InvocationConfiguration();
+        if (parse.CommandResult.Command.Name == "run")
+        {
+            // The host owns SIGTERM/SIGINT for the daemon (graceful stop within HostOptions.ShutdownTimeout).
+            invocation.ProcessTerminationTimeout = null;
+        }
+
+        return await parse.InvokeAsync(invocation).ConfigureAwait(false);
+    }
 }

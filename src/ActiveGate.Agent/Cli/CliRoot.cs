@@ -1,0 +1,18 @@
+using System.CommandLine;
+
+namespace ActiveGate.Agent.Cli;
+
+/// <summary>The <c>activegate</c> command line: the daemon, and the tools that talk to it or to devices.</summary>
+internal static class CliRoot
+{
+    public static RootCommand Build()
+    {
+        var root = new RootCommand("ActiveGate: the gateway agent between a 6LoWPAN mesh of energy devices and the cloud")
+        {
+            AgentQuery.SocketOption,
+        };
+        root.Subcommands.Add(RunCommand.Create());
+        root.Subcommands.Add(StatusCommand.Create());
+        return root;
+    }
+}

@@ -1,0 +1,70 @@
+using System.CommandLine;
+using ActiveGate.Agent.Hosting;
+using ActiveGate.Agent.Logging;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Systemd;
+using Serilog;
+
+namespace ActiveGate.Agent.Cli;
+
+/// <summary><c>activegate run [--config PATH]</c>: the daemon.</summary>
+internal static class RunCommand
+{
+    public static Command Create()
+    {
+        var config = new Option<string?>("--config")
+        {
+            Description = "Extra configuration file, read after $CONFIGURATION_DIRECTORY/appsettings.json (default /etc/activegate/appsettings.json)",
+        };
+        var command = new Command("run", "Run the agent (the systemd service runs this)") { config };
+        command.SetAction((result, cancellationToken) => RunAsync(result.GetValue(config), cancellationToken));
+        return command;
+    }
+
+    public static async Task<int> RunAsync(string? configFile, CancellationToken cancellationToken)
+    {
+        AgentLogging.ConfigureBootstrap(SystemdHelpers.IsSystemdService());
+        ILogger log = Log.ForContext(Serilog.Core.Constants.SourceContextPropertyName, "ActiveGate.Agent");
+        var errors = new ConfigurationErrors();
+        IHost? host = null;
+        try
+        {
+            HostApplicationBuilder builder = AgentHost.CreateBuilder(configFile, Environment.GetEnvironmentVariable, errors);
+            try
+            {
+                // Options are bound while the host is built (the logger reads its section) and validated at start.
+                host = builder.Build();
+                log.Information("ActiveGate {Version} starting (pid {Pid})", AgentRuntimeInfo.Version, Environment.ProcessId);
+                await host.RunAsync(cancellationToken).ConfigureAwait(false);
+                log.Information("ActiveGate stopped");
+                return ExitCodes.Ok;
+            }
+            catch (Exception ex) when (errors.TryDescribe(ex, builder.Configuration, out string message))
+            {
+                return ConfigurationFailure(message);
+            }
+        }
+        catch (AgentHost.ConfigurationException ex)
+        {
+            return ConfigurationFailure(ex.Message);
+        }
+#pragma warning disable CA1031 // The process boundary: log what killed us, then exit non-zero for systemd.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            log.Fatal(ex, "ActiveGate agent stopped unexpectedly");
+            return ExitCodes.Failure;
+        }
+        finally
+        {
+            host?.Dispose();
+            await Log.CloseAndFlushAsync().ConfigureAwait(false);
+        }
+    }
+
+    private static int ConfigurationFailure(string message)
+    {
+        Console.Error.WriteLine("activegate: invalid configuration: " + message);
+        return ExitCodes.InvalidConfiguration;
+    }
+}
