@@ -1,0 +1,74 @@
+using System.Text.Json.Nodes;
+
+namespace ActiveGate.TestKit.OneM2m;
+
+/// <summary>One HTTP request as the test CSE saw it, and how it answered.</summary>
+public sealed record TestCseRequest(
+    string Method,
+    string Path,
+    string Query,
+    IReadOnlyDictionary<string, string> Headers,
+    string Body,
+    int Rsc,
+    int HttpStatus,
+    string? Violation)
+{
+    public string? Header(string name) => Headers.TryGetValue(name.ToUpperInvariant(), out string? v) ? v : null;
+}
+
+/// <summary>A notification the test CSE sent (or tried to send) to a subscriber.</summary>
+public sealed record TestCseNotification(string Target, string Body, int? Rsc, string? Error);
+
+/// <summary>A stored resource. <see cref="Attributes"/> is the JSON object under the root key.</summary>
+public sealed class TestCseResource
+{
+    internal TestCseResource(string path, string rootKey, int type, JsonObject attributes, string? parentPath)
+    {
+        Path = path;
+        RootKey = rootKey;
+        Type = type;
+        Attributes = attributes;
+        ParentPath = parentPath;
+    }
+
+    /// <summary>Structured, CSE-relative path: <c>cse-in/AE/cnt</c>.</summary>
+    public string Path { get; }
+
+    public string RootKey { get; }
+
+    public int Type { get; }
+
+    public JsonObject Attributes { get; }
+
+    public string? ParentPath { get; }
+
+    public string Ri => (string)Attributes["ri"]!;
+
+    public string Rn => (string)Attributes["rn"]!;
+
+    internal List<TestCseResource> Children { get; } = [];
+
+    internal long Sequence { get; set; }
+}
+
+public sealed class TestCseOptions
+{
+    public string CseId { get; set; } = "/id-in";
+
+    public string CseBaseName { get; set; } = "cse-in";
+
+    /// <summary>Originator allowed everything (like ACME's CAdmin).</summary>
+    public string AdminOriginator { get; set; } = "CAdmin";
+
+    /// <summary>Release versions the CSE supports (X-M2M-RVI outside them → 4001).</summary>
+    public IReadOnlyCollection<string> SupportedReleases { get; set; } = ["2a", "3", "4", "5"];
+
+    /// <summary>How long a pollingChannel long-poll waits before answering 4008.</summary>
+    public TimeSpan LongPollTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Send notifications (and verification requests) to subscribers.</summary>
+    public bool DeliverNotifications { get; set; } = true;
+
+    /// <summary>Keep this many requests in <see cref="TestCse.Requests"/> (0 = keep none; the bench sets 0).</summary>
+    public int RequestLogCapacity { get; set; } = 100_000;
+}
