@@ -6,10 +6,7 @@ namespace ActiveGate.Agent.Options;
 /// <summary>How the radio board is reached.</summary>
 public enum RadioMode
 {
-    /// <summary>Start the device simulator on a pseudo-terminal and talk to it (no hardware needed).</summary>
-    Simulator,
-
-    /// <summary>A real radio board on <see cref="RadioOptions.Port"/>.</summary>
+    /// <summary>A slip-radio board on <see cref="RadioOptions.Port"/> (a real one, or the simulator's pseudo-terminal).</summary>
     Serial,
 
     /// <summary>No radio: the mesh side stays down (management and upstream still run).</summary>
@@ -21,7 +18,7 @@ public sealed class RadioOptions
 {
     public const string SectionName = "Radio";
 
-    public RadioMode Mode { get; set; } = RadioMode.Simulator;
+    public RadioMode Mode { get; set; } = RadioMode.Serial;
 
     /// <summary>Serial device of the radio board.</summary>
     [Required]
