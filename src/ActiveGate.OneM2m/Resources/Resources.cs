@@ -9,14 +9,14 @@ namespace ActiveGate.OneM2m.Resources;
 /// <summary>Attributes common to every resource.</summary>
 public abstract class ResourceBase
 {
-    [JsonPropertyName("rn")] public string? ResourceName { get; set; }
-    [JsonPropertyName("ty")] public int? ResourceType { get; set; }
-    [JsonPropertyName("ri")] public string? ResourceId { get; set; }
-    [JsonPropertyName("pi")] public string? ParentId { get; set; }
-    [JsonPropertyName("ct")] public string? CreationTime { get; set; }
-    [JsonPropertyName("lt")] public string? LastModifiedTime { get; set; }
-    [JsonPropertyName("et")] public string? ExpirationTime { get; set; }
-    [JsonPropertyName("lbl")] public IList<string>? Labels { get; set; }
+    [JsonPropertyOrder(-1)][JsonPropertyName("rn")] public string? ResourceName { get; set; }
+    [JsonPropertyOrder(-1)][JsonPropertyName("ty")] public int? ResourceType { get; set; }
+    [JsonPropertyOrder(-1)][JsonPropertyName("ri")] public string? ResourceId { get; set; }
+    [JsonPropertyOrder(-1)][JsonPropertyName("pi")] public string? ParentId { get; set; }
+    [JsonPropertyOrder(-1)][JsonPropertyName("ct")] public string? CreationTime { get; set; }
+    [JsonPropertyOrder(-1)][JsonPropertyName("lt")] public string? LastModifiedTime { get; set; }
+    [JsonPropertyOrder(-1)][JsonPropertyName("et")] public string? ExpirationTime { get; set; }
+    [JsonPropertyOrder(-1)][JsonPropertyName("lbl")] public IList<string>? Labels { get; set; }
 }
 
 /// <summary><c>m2m:ae</c> (ty 2).</summary>
@@ -60,6 +60,7 @@ public sealed class ContentInstance : ResourceBase
     [JsonPropertyName("st")] public long? StateTag { get; set; }
 
     /// <summary>The content as text, base64 decoded when <c>cnf</c> says encoding 1 or 2.</summary>
+    [JsonIgnore]
     public string? ContentText
     {
         get

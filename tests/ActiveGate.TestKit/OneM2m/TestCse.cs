@@ -364,7 +364,15 @@ public sealed class TestCse : IAsyncDisposable
         }
         else
         {
-            reply = await HandleAsync(req.HttpMethod, rawPath, query, headers, body, token).ConfigureAwait(false);
+            try
+            {
+                reply = await HandleAsync(req.HttpMethod, rawPath, query, headers, body, token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // A bug in the test CSE must show up as a failed assertion, not as a hang.
+                reply = Reject(500, 5000, "test CSE internal error: " + ex);
+            }
         }
 
         lock (_gate)
@@ -900,7 +908,7 @@ public sealed class TestCse : IAsyncDisposable
     private void EnforceContainerLimits(TestCseResource container)
     {
         List<TestCseResource> instances = [.. container.Children.Where(c => c.Type == 4).OrderBy(c => c.Sequence)];
-        long mni = container.Attributes["mni"] is JsonValue m ? (long)(double)m : long.MaxValue;
+        long mni = container.Attributes["mni"] is JsonValue ? AsLong(container.Attributes["mni"]) : long.MaxValue;
         while (instances.Count > mni)
         {
             Remove(instances[0]);
@@ -908,8 +916,28 @@ public sealed class TestCse : IAsyncDisposable
         }
 
         container.Attributes["cni"] = instances.Count;
-        container.Attributes["cbs"] = instances.Sum(c => (long)(c.Attributes["cs"] ?? 0));
-        container.Attributes["st"] = ((long?)container.Attributes["st"] ?? 0) + 1;
+        container.Attributes["cbs"] = instances.Sum(c => AsLong(c.Attributes["cs"]));
+        container.Attributes["st"] = AsLong(container.Attributes["st"]) + 1;
+    }
+
+    private static long AsLong(JsonNode? node)
+    {
+        if (node is not JsonValue v)
+        {
+            return 0;
+        }
+
+        if (v.TryGetValue(out long l))
+        {
+            return l;
+        }
+
+        if (v.TryGetValue(out int i))
+        {
+            return i;
+        }
+
+        return v.TryGetValue(out double d) ? (long)d : 0;
     }
 
     private void Remove(TestCseResource resource)
@@ -1100,7 +1128,7 @@ public sealed class TestCse : IAsyncDisposable
                 continue;
             }
 
-            int[] nets = sub.Attributes["enc"]?["net"] is JsonArray a ? [.. a.Select(x => (int)x!)] : [1];
+            int[] nets = sub.Attributes["enc"]?["net"] is JsonArray a ? [.. a.Select(x => (int)AsLong(x))] : [1];
             if (!nets.Contains(net))
             {
                 continue;
