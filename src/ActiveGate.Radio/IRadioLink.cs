@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using ActiveGate.Ieee802154;
 
 namespace ActiveGate.Radio;
 
@@ -10,8 +11,10 @@ namespace ActiveGate.Radio;
 /// Implementations start their connection loop on <see cref="InitializeAsync"/>, survive the device
 /// disappearing (state goes to <see cref="RadioLinkState.Disconnected"/>, reconnects with back-off) and
 /// re-apply the channel and PAN id set through this interface after every reconnect.
+/// It is also the mesh stack's <see cref="IFrameLink"/>: <c>SendFrameAsync</c> maps to <see cref="TransmitAsync"/>
+/// and <c>ReceiveFramesAsync</c> reads <see cref="ReceivedFrames"/> (use one or the other, not both).
 /// </remarks>
-public interface IRadioLink : IAsyncDisposable
+public interface IRadioLink : IFrameLink, IAsyncDisposable
 {
     /// <summary>Where the radio is attached, e.g. "/dev/ttyUSB0@115200" or "tcp://127.0.0.1:60001".</summary>
     string Description { get; }

@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
 using System.Threading.Channels;
+using ActiveGate.Ieee802154;
 using ActiveGate.Radio.Capture;
 using ActiveGate.Radio.Framing;
 using ActiveGate.Radio.Transport;
@@ -271,6 +273,31 @@ public class SlipRadioLink : IRadioLink
             _txLock.Release();
         }
     }
+
+    /// <inheritdoc />
+    public async ValueTask<FrameTransmitStatus> SendFrameAsync(ReadOnlyMemory<byte> mpdu, CancellationToken cancellationToken)
+    {
+        TxResult result = await TransmitAsync(mpdu, cancellationToken).ConfigureAwait(false);
+        return ToFrameTransmitStatus(result.Status);
+    }
+
+    /// <inheritdoc />
+    public async IAsyncEnumerable<ReceivedFrame> ReceiveFramesAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (RadioFrame frame in _received.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        {
+            yield return new ReceivedFrame(frame.Mpdu, frame.Timestamp);
+        }
+    }
+
+    /// <summary>Maps the link's status onto the mesh seam's coarser one.</summary>
+    public static FrameTransmitStatus ToFrameTransmitStatus(TxStatus status) => status switch
+    {
+        TxStatus.Ok => FrameTransmitStatus.Ok,
+        TxStatus.NoAck => FrameTransmitStatus.NoAck,
+        TxStatus.Collision => FrameTransmitStatus.ChannelAccessFailure,
+        _ => FrameTransmitStatus.Failed,
+    };
 
     /// <inheritdoc />
     public RadioLinkStatistics GetStatistics()
