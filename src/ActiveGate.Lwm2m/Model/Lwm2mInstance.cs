@@ -95,6 +95,13 @@ public class Lwm2mInstance
         _computed[resourceId] = () => Lwm2mResource.Single(resourceId, read());
     }
 
+    /// <summary>Makes a resource computed on every read; a null result means "not present now".</summary>
+    protected void BindOptionalValue(int resourceId, Func<Lwm2mValue?> read)
+    {
+        ArgumentNullException.ThrowIfNull(read);
+        _computed[resourceId] = () => read() is { } v ? Lwm2mResource.Single(resourceId, v) : null;
+    }
+
     /// <summary>Makes a multiple resource computed on every read.</summary>
     protected void BindValues(int resourceId, Func<IEnumerable<Lwm2mValue>> read)
     {
