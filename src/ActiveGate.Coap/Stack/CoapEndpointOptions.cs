@@ -1,0 +1,26 @@
+namespace ActiveGate.Coap.Stack;
+
+/// <summary>Settings of a <see cref="CoapEndpoint"/>.</summary>
+public sealed record CoapEndpointOptions
+{
+    /// <summary>The RFC 7252 transmission parameters.</summary>
+    public CoapTransmissionParameters TransmissionParameters { get; init; } = CoapTransmissionParameters.Default;
+
+    /// <summary>Upper bound of remembered (peer, message ID) pairs; the oldest are evicted first.</summary>
+    public int MaxDeduplicationEntries { get; init; } = 50_000;
+
+    /// <summary>Upper bound of requests awaiting a response and of tracked outgoing messages.</summary>
+    public int MaxPendingExchanges { get; init; } = 10_000;
+
+    /// <summary>How long a request handler may take before the CON request is acknowledged by an empty ACK and the response is sent separately.</summary>
+    public TimeSpan SeparateResponseDelay { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Length of the tokens this endpoint generates (1–8 bytes).</summary>
+    public int TokenLength { get; init; } = 4;
+
+    /// <summary>Size of the receive buffer; larger datagrams are counted and dropped.</summary>
+    public int ReceiveBufferSize { get; init; } = 65_536;
+
+    /// <summary>Whether disposing the endpoint disposes the transport.</summary>
+    public bool OwnsTransport { get; init; } = true;
+}

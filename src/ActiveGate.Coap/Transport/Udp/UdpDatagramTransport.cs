@@ -1,0 +1,116 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace ActiveGate.Coap.Transport.Udp;
+
+/// <summary>
+/// CoAP over plain UDP (IPv4 and IPv6). Bound to <c>[::]</c> the socket is dual-mode and IPv4
+/// peers appear as plain IPv4 addresses (IPv4-mapped IPv6 addresses are unmapped), so matching by
+/// peer works whichever way an address was written.
+/// </summary>
+/// <example><code>await using var udp = new UdpDatagramTransport(new IPEndPoint(IPAddress.IPv6Any, 5683));</code></example>
+public sealed class UdpDatagramTransport : IDatagramTransport
+{
+    /// <summary>The default CoAP port (RFC 7252 §6.1).</summary>
+    public const int DefaultPort = 5683;
+
+    private readonly Socket _socket;
+    private readonly EndPoint _anyRemote;
+    private int _disposed;
+
+    /// <summary>Binds a UDP socket to <paramref name="localEndPoint"/> (port 0 for an ephemeral port).</summary>
+    /// <param name="localEndPoint">Address and port to bind; <c>[::]</c> accepts IPv4 and IPv6.</param>
+    /// <param name="maxDatagramSize">Largest datagram to send (default 1152, RFC 7252 §4.6).</param>
+    public UdpDatagramTransport(IPEndPoint localEndPoint, int maxDatagramSize = 1152)
+    {
+        ArgumentNullException.ThrowIfNull(localEndPoint);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxDatagramSize, 64);
+        _socket = new Socket(localEndPoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        try
+        {
+            if (localEndPoint.AddressFamily == AddressFamily.InterNetworkV6 && localEndPoint.Address.Equals(IPAddress.IPv6Any))
+            {
+                _socket.DualMode = true;
+            }
+
+            _socket.ReceiveBufferSize = 1 << 20;
+            _socket.SendBufferSize = 1 << 20;
+            _socket.Bind(localEndPoint);
+        }
+        catch
+        {
+            _socket.Dispose();
+            throw;
+        }
+
+        _anyRemote = localEndPoint.AddressFamily == AddressFamily.InterNetworkV6
+            ? new IPEndPoint(IPAddress.IPv6Any, 0)
+            : new IPEndPoint(IPAddress.Any, 0);
+        MaxDatagramSize = maxDatagramSize;
+        LocalEndPoint = _socket.LocalEndPoint!;
+    }
+
+    /// <summary>A dual-mode transport on an ephemeral port, for clients.</summary>
+    public static UdpDatagramTransport CreateClient() =>
+        Socket.OSSupportsIPv6 ? new UdpDatagramTransport(new IPEndPoint(IPAddress.IPv6Any, 0)) : new UdpDatagramTransport(new IPEndPoint(IPAddress.Any, 0));
+
+    /// <inheritdoc/>
+    public EndPoint LocalEndPoint { get; }
+
+    /// <inheritdoc/>
+    public int MaxDatagramSize { get; }
+
+    /// <inheritdoc/>
+    public async ValueTask<DatagramReceiveResult> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        SocketReceiveFromResult result = await _socket.ReceiveFromAsync(buffer, SocketFlags.None, _anyRemote, cancellationToken).ConfigureAwait(false);
+        return new DatagramReceiveResult(result.ReceivedBytes, Normalize(result.RemoteEndPoint));
+    }
+
+    /// <inheritdoc/>
+    public ValueTask SendAsync(ReadOnlyMemory<byte> datagram, EndPoint remote, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        ArgumentNullException.ThrowIfNull(remote);
+        EndPoint target = remote;
+        if (remote is IPEndPoint ip)
+        {
+            if (_socket.AddressFamily == AddressFamily.InterNetworkV6 && ip.AddressFamily == AddressFamily.InterNetwork)
+            {
+                target = new IPEndPoint(ip.Address.MapToIPv6(), ip.Port);
+            }
+            else if (_socket.AddressFamily == AddressFamily.InterNetwork && ip.Address.IsIPv4MappedToIPv6)
+            {
+                target = new IPEndPoint(ip.Address.MapToIPv4(), ip.Port);
+            }
+        }
+
+        ValueTask<int> sending = _socket.SendToAsync(datagram, SocketFlags.None, target, cancellationToken);
+        if (sending.IsCompletedSuccessfully)
+        {
+            _ = sending.Result;
+            return default;
+        }
+
+        return AwaitSend(sending);
+
+        static async ValueTask AwaitSend(ValueTask<int> pending) => await pending.ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    public ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            _socket.Dispose();
+        }
+
+        return default;
+    }
+
+    private static EndPoint Normalize(EndPoint remote) =>
+        remote is IPEndPoint { Address.IsIPv4MappedToIPv6: true } mapped
+            ? new IPEndPoint(mapped.Address.MapToIPv4(), mapped.Port)
+            : remote;
+}
