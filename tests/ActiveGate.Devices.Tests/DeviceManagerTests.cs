@@ -1,0 +1,209 @@
+using System.Net;
+using ActiveGate.Devices.Model;
+using ActiveGate.Devices.Registry;
+
+namespace ActiveGate.Devices.Tests;
+
+public sealed class DeviceManagerTests
+{
+    private static readonly IPAddress s_plug = IPAddress.Parse("fd00::212:4b00:60d:b2a1");
+    private static readonly IPAddress s_din = IPAddress.Parse("fd00::212:4b00:60d:c3d4");
+
+    private static DeviceManagerOptions FastOptions => new()
+    {
+        RetryDelay = TimeSpan.FromMilliseconds(10),
+        MaxRetryDelay = TimeSpan.FromMilliseconds(40),
+        FailuresBeforeOffline = 2,
+        PollInterval = TimeSpan.FromSeconds(1),
+    };
+
+    [Fact]
+    public void Device_id_is_the_EUI64_behind_the_interface_identifier()
+    {
+        Assert.Equal("00124b00060db2a1", DeviceManager.DeviceIdFor(s_plug));
+    }
+
+    [Fact]
+    public async Task A_joining_plug_is_discovered_and_its_samples_reach_the_sink_once_each()
+    {
+        var client = new FakeDeviceClient();
+        FakeDeviceClient.FakeDevice plug = client.Add(s_plug, "ActivePlug", 1);
+        var sink = new RecordingSink();
+        await using var manager = new DeviceManager(client, new DeviceRegistry(null), sink, FastOptions);
+
+        manager.OnNodeJoined(s_plug);
+        plug.Notify(1, 1);
+        plug.Notify(1, 1); // the same measurement again after a re-registration
+        plug.Notify(1, 2);
+        await sink.WaitForAsync(s => s.Count >= 2);
+
+        Assert.Equal(["00124b00060db2a1-1-0-1", "00124b00060db2a1-1-0-2"], sink.Samples.Select(s => s.Key));
+        Assert.True(manager.Registry.TryGet("00124b00060db2a1", out DeviceRecord device));
+        Assert.Equal(DeviceKind.ActivePlug, device.Kind);
+        Assert.True(device.Online);
+        Assert.Equal(1, manager.GetStatistics().Duplicates);
+    }
+
+    [Fact]
+    public async Task A_DIN_is_observed_on_all_three_channels()
+    {
+        var client = new FakeDeviceClient();
+        FakeDeviceClient.FakeDevice din = client.Add(s_din, "ActiveDIN", 3);
+        var sink = new RecordingSink();
+        await using var manager = new DeviceManager(client, new DeviceRegistry(null), sink, FastOptions);
+
+        manager.OnNodeJoined(s_din);
+        for (int channel = 1; channel <= 3; channel++)
+        {
+            din.Notify(channel, 10);
+        }
+
+        await sink.WaitForAsync(s => s.Count == 3);
+        Assert.Equal([1, 2, 3], sink.Samples.Select(s => s.Channel).Order());
+    }
+
+    [Fact]
+    public async Task A_bad_notification_is_counted_and_the_observation_goes_on()
+    {
+        var client = new FakeDeviceClient();
+        FakeDeviceClient.FakeDevice plug = client.Add(s_plug, "ActivePlug", 1);
+        var sink = new RecordingSink();
+        await using var manager = new DeviceManager(client, new DeviceRegistry(null), sink, FastOptions);
+
+        manager.OnNodeJoined(s_plug);
+        plug.Notifications(1).Writer.TryWrite("""{"seq":"x"}""");
+        plug.Notifications(1).Writer.TryWrite("garbage");
+        plug.Notify(1, 5);
+        await sink.WaitForAsync(s => s.Count == 1);
+
+        Assert.Equal(2, manager.GetStatistics().PayloadErrors);
+        Assert.Equal(1, plug.ObserveRegistrations);
+    }
+
+    [Fact]
+    public async Task A_device_reboot_starts_a_new_epoch_so_keys_never_repeat()
+    {
+        var client = new FakeDeviceClient();
+        FakeDeviceClient.FakeDevice plug = client.Add(s_plug, "ActivePlug", 1);
+        var sink = new RecordingSink();
+        await using var manager = new DeviceManager(client, new DeviceRegistry(null), sink, FastOptions);
+
+        manager.OnNodeJoined(s_plug);
+        plug.Notify(1, 7);
+        plug.Notify(1, 0);
+        await sink.WaitForAsync(s => s.Count == 2);
+
+        Assert.Equal(["00124b00060db2a1-1-0-7", "00124b00060db2a1-1-1-0"], sink.Samples.Select(s => s.Key));
+    }
+
+    [Fact]
+    public async Task Switching_puts_the_relay_and_confirms_by_reading_it_back()
+    {
+        var client = new FakeDeviceClient();
+        FakeDeviceClient.FakeDevice din = client.Add(s_din, "ActiveDIN", 3);
+        var sink = new RecordingSink();
+        await using var manager = new DeviceManager(client, new DeviceRegistry(null), sink, FastOptions);
+        manager.OnNodeJoined(s_din);
+        din.Notify(2, 1);
+        await sink.WaitForAsync(s => s.Count == 1);
+
+        SwitchResult result = await manager.SwitchAsync("00124b00060dc3d4", 2, on: false, CancellationToken.None);
+
+        Assert.True(result.Success, result.Detail);
+        Assert.False(result.RelayOn);
+        Assert.False(din.Relay[2]);
+        Assert.True(din.Relay[1]);
+        Assert.True(manager.Registry.TryGet("00124b00060dc3d4", out DeviceRecord device));
+        Assert.False(device.Channels.Single(c => c.Number == 2).RelayOn);
+    }
+
+    [Fact]
+    public async Task Switching_reports_refusals_unknown_devices_and_channels()
+    {
+        var client = new FakeDeviceClient();
+        FakeDeviceClient.FakeDevice plug = client.Add(s_plug, "ActivePlug", 1);
+        var sink = new RecordingSink();
+        await using var manager = new DeviceManager(client, new DeviceRegistry(null), sink, FastOptions);
+        manager.OnNodeJoined(s_plug);
+        plug.Notify(1, 1);
+        await sink.WaitForAsync(s => s.Count == 1);
+
+        Assert.Contains("no device", (await manager.SwitchAsync("ffff", 1, true, default)).Detail, StringComparison.Ordinal);
+        Assert.Contains("no relay channel 2", (await manager.SwitchAsync("00124b00060db2a1", 2, true, default)).Detail, StringComparison.Ordinal);
+        plug.RefuseSwitch = true;
+        SwitchResult refused = await manager.SwitchAsync("00124b00060db2a1", 1, false, default);
+        Assert.False(refused.Success);
+        Assert.Contains("5.00", refused.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_device_that_stops_answering_is_shown_offline_and_comes_back()
+    {
+        var client = new FakeDeviceClient();
+        FakeDeviceClient.FakeDevice plug = client.Add(s_plug, "ActivePlug", 1);
+        var sink = new RecordingSink();
+        await using var manager = new DeviceManager(client, new DeviceRegistry(null), sink, FastOptions);
+        manager.OnNodeJoined(s_plug);
+        plug.Notify(1, 1);
+        await sink.WaitForAsync(s => s.Count == 1);
+
+        plug.Gone = true;
+        plug.Notifications(1).Writer.TryWrite("TIMEOUT");
+        await WaitUntilAsync(() => manager.Registry.TryGet("00124b00060db2a1", out DeviceRecord d) && !d.Online);
+
+        plug.Gone = false;
+        plug.Notify(1, 2);
+        await sink.WaitForAsync(s => s.Count == 2);
+        await WaitUntilAsync(() => manager.Registry.TryGet("00124b00060db2a1", out DeviceRecord d) && d.Online);
+    }
+
+    [Fact]
+    public async Task A_node_that_leaves_is_offline_and_no_longer_observed()
+    {
+        var client = new FakeDeviceClient();
+        FakeDeviceClient.FakeDevice plug = client.Add(s_plug, "ActivePlug", 1);
+        var sink = new RecordingSink();
+        await using var manager = new DeviceManager(client, new DeviceRegistry(null), sink, FastOptions);
+        manager.OnNodeJoined(s_plug);
+        plug.Notify(1, 1);
+        await sink.WaitForAsync(s => s.Count == 1);
+
+        await manager.OnNodeLeftAsync(s_plug, "DAO lifetime expired");
+        plug.Notify(1, 2);
+        await Task.Delay(100);
+
+        Assert.Single(sink.Samples);
+        Assert.True(manager.Registry.TryGet("00124b00060db2a1", out DeviceRecord device));
+        Assert.False(device.Online);
+        Assert.Equal("DAO lifetime expired", device.Problem);
+        Assert.Equal(0, manager.GetStatistics().SupervisedDevices);
+    }
+
+    [Fact]
+    public async Task Without_a_meter_resource_the_single_quantities_are_polled()
+    {
+        var client = new FakeDeviceClient();
+        FakeDeviceClient.FakeDevice plug = client.Add(s_plug, "ActivePlug", 1);
+        plug.HasMeter = false;
+        var sink = new RecordingSink();
+        await using var manager = new DeviceManager(client, new DeviceRegistry(null), sink, FastOptions);
+
+        manager.OnNodeJoined(s_plug);
+        await sink.WaitForAsync(s => s.Count >= 1);
+
+        ChannelSample sample = sink.Samples[0];
+        Assert.Equal(123.5, sample.PowerWatts);
+        Assert.Equal(1000, sample.EnergyWattHours);
+        Assert.True(sample.RelayOn);
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        for (int i = 0; i < 300 && !condition(); i++)
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.True(condition());
+    }
+}
