@@ -1,0 +1,40 @@
+namespace ActiveGate.Agent.Outbox;
+
+/// <summary>Settings of the durable outbox (section <c>Outbox</c>).</summary>
+public sealed class OutboxOptions
+{
+    /// <summary>Directory of the segment files and the cursor (under the state directory).</summary>
+    public string Directory { get; set; } = "outbox";
+
+    /// <summary>A segment is closed and a new one started once it reaches this size.</summary>
+    public long SegmentBytes { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>Upper bound of undelivered data; the oldest records are dropped (counted, logged) beyond it.</summary>
+    public long MaxBytes { get; set; } = 64 * 1024 * 1024;
+
+    /// <summary>Undelivered records older than this are dropped (counted, logged).</summary>
+    public TimeSpan MaxAge { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>Largest payload accepted by <see cref="DurableOutbox.AppendAsync"/>.</summary>
+    public int MaxRecordBytes { get; set; } = 64 * 1024;
+
+    /// <summary>
+    /// Extra time the writer waits to gather more appends into one fsync. 0 (default) = commit whatever is queued
+    /// as soon as the previous fsync finished; the acceptance latency is then at most two fsyncs.
+    /// </summary>
+    public TimeSpan GroupCommitWindow { get; set; } = TimeSpan.Zero;
+
+    /// <summary>The delivery cursor is written (fsync'd) at most this often; a crash re-delivers at most this much (idempotently).</summary>
+    public TimeSpan CursorPersistInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Records handed to the sender at once.</summary>
+    public int DeliveryBatchSize { get; set; } = 64;
+
+    /// <summary>First retry delay after a failed delivery; doubles up to <see cref="RetryMaxDelay"/>.</summary>
+    public TimeSpan RetryInitialDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Disable fsync (benchmarks of the non-durable path only; never in production).</summary>
+    public bool UnsafeSkipFsync { get; set; }
+}
