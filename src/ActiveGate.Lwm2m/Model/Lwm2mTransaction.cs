@@ -125,7 +125,7 @@ public sealed class Lwm2mTransaction : IDisposable
                 }
             }
 
-            StageValues(enabler, staged, records, WriteMode.PartialUpdate);
+            StageValues(enabler, staged, records, WriteMode.PartialUpdate, creating: true);
             return id;
         }
     }
@@ -358,14 +358,14 @@ public sealed class Lwm2mTransaction : IDisposable
         StageValues(enabler, staged, records, mode);
     }
 
-    private void StageValues(Lwm2mObjectEnabler enabler, Staged staged, IReadOnlyList<Lwm2mRecord> records, WriteMode mode)
+    private void StageValues(Lwm2mObjectEnabler enabler, Staged staged, IReadOnlyList<Lwm2mRecord> records, WriteMode mode, bool creating = false)
     {
         var instancePath = new Lwm2mPath(staged.ObjectId, staged.InstanceId);
         foreach (var group in records.GroupBy(r => r.Path.ResourceId))
         {
             var resourcePath = instancePath.Append(group.Key);
             var def = enabler.Definition.GetResource(group.Key) ?? throw Lwm2mDataModel.NotFound(resourcePath);
-            CheckWritable(def, resourcePath);
+            CheckWritable(def, resourcePath, creating);
             var resource = BuildResource(def, resourcePath, group.ToArray(), staged, mode);
             staged.Set(def.Id, resource);
         }
@@ -429,15 +429,16 @@ public sealed class Lwm2mTransaction : IDisposable
         return typed;
     }
 
-    private void CheckWritable(ResourceDefinition def, Lwm2mPath path)
+    private void CheckWritable(ResourceDefinition def, Lwm2mPath path, bool creating = false)
     {
         if (def.IsExecutable || def.Type == ResourceType.None)
         {
             throw new Lwm2mException(Lwm2mStatus.MethodNotAllowed, $"{path} is executable, not writable.");
         }
 
-        // The bootstrap server writes read-only resources too (it provisions /0, whose DDF has no operations).
-        if (_origin == Lwm2mOrigin.DeviceManagement && !def.IsWritable)
+        // The bootstrap server writes read-only resources too (it provisions /0, whose DDF has no operations),
+        // and a Create carries the initial values of read-only resources (such as /1/x/0 Short Server ID).
+        if (_origin == Lwm2mOrigin.DeviceManagement && !def.IsWritable && !creating)
         {
             throw new Lwm2mException(Lwm2mStatus.MethodNotAllowed, $"{path} ({def.Name}) is not writable.");
         }

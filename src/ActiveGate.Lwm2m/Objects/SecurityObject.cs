@@ -50,6 +50,7 @@ public sealed class SecurityObject : Lwm2mObjectEnabler
     public SecurityObject()
         : base(DdfLoader.LoadEmbedded(0), _ => new Lwm2mInstance())
     {
+        Persistent = true;
     }
 
     /// <summary>Adds (or replaces) an account from configuration: factory bootstrap.</summary>

@@ -35,6 +35,7 @@ public sealed class ServerObject : Lwm2mObjectEnabler
     public ServerObject()
         : base(DdfLoader.LoadEmbedded(1), id => new ServerInstance())
     {
+        Persistent = true;
     }
 
     /// <summary>Server asked for an immediate Update (/1/x/8).</summary>
