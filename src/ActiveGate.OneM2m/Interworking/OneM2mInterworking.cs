@@ -155,6 +155,13 @@ public sealed class OneM2mInterworking : IDisposable
         }
     }
 
+    /// <summary>Adds the device only if it is not known yet (e.g. a reading replayed from the outbox carries its descriptor).</summary>
+    public void RegisterDeviceIfUnknown(DeviceDescriptor device)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        _devices.GetOrAdd(device.Id, _ => new DeviceState(device));
+    }
+
     /// <summary>Creates (idempotently) the device's subtree and command subscriptions at the current upstream.</summary>
     public async Task<bool> EnsureDeviceAsync(DeviceDescriptor device, CancellationToken cancellationToken = default)
     {
