@@ -7,9 +7,7 @@ namespace ActiveGate.Coap.Tests.Interop;
 
 /// <summary>libcoap's coap-client-notls against our <see cref="CoapServer"/> on loopback.</summary>
 [Trait("Category", "Interop")]
-#pragma warning disable CA1001 // xunit disposes through IAsyncLifetime.DisposeAsync.
 public sealed class LibcoapClientAgainstOurServerTests : IAsyncLifetime
-#pragma warning restore CA1001
 {
     private static readonly TimeSpan ToolTimeout = TimeSpan.FromSeconds(20);
     private CoapServer _server = null!;
