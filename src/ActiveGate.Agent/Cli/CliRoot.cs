@@ -13,6 +13,8 @@ internal static class CliRoot
         };
         root.Subcommands.Add(RunCommand.Create());
         root.Subcommands.Add(StatusCommand.Create());
+        root.Subcommands.Add(RadioCommands.CreateRadio());
+        root.Subcommands.Add(RadioCommands.CreateCapture());
         return root;
     }
 }

@@ -2,6 +2,7 @@ using ActiveGate.Agent.Diagnostics;
 using ActiveGate.Agent.Health;
 using ActiveGate.Agent.Logging;
 using ActiveGate.Agent.Options;
+using ActiveGate.Agent.Radio;
 using ActiveGate.Agent.Systemd;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -83,6 +84,11 @@ public static class AgentHost
         services.TryAddSingleton<ISystemdNotifier, SystemdNotifier>();
 
         services.AddSingleton<IDiagnosticsCommand, StatusDiagnostics>();
+
+        services.AddSingleton<RadioService>();
+        services.AddHostedService(sp => sp.GetRequiredService<RadioService>());
+        services.AddSingleton<IDiagnosticsCommand, RadioDiagnostics>();
+        services.AddSingleton<IDiagnosticsCommand, CaptureDiagnostics>();
         services.AddHostedService<DiagnosticsServer>();
         services.AddHostedService<HeartbeatService>();
         services.AddHostedService<WatchdogService>();

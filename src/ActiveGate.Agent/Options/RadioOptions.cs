@@ -34,6 +34,23 @@ public sealed class RadioOptions
     /// <summary>PAN identifier; 0xFFFF is the broadcast PAN and cannot be used.</summary>
     [Range(0, 0xFFFE)]
     public int PanId { get; set; } = 0xABCD;
+
+    /// <summary>RTS/CTS flow control, when the board wires it.</summary>
+    public bool RtsCts { get; set; }
+
+    /// <summary>Gap between frames written to the radio (slip-radio buffers two; Contiki waits 31 ms).</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:01")]
+    public TimeSpan InterFrameGap { get; set; } = TimeSpan.FromMilliseconds(31);
+
+    /// <summary>How long a transmit waits for the radio's status report.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:00:10")]
+    public TimeSpan TxStatusTimeout { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>When set, every frame in and out is appended to this pcap file or FIFO (Wireshark can follow it).</summary>
+    public string? CaptureFile { get; set; }
+
+    /// <summary>Capture with a computed FCS (link type 195) rather than without (230).</summary>
+    public bool CaptureWithFcs { get; set; } = true;
 }
 
 [OptionsValidator]
