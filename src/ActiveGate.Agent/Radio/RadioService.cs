@@ -75,7 +75,14 @@ public sealed partial class RadioService : BackgroundService
             TxStatusTimeout = _options.TxStatusTimeout,
         };
         _link = new SerialRadioLink(linkOptions, _timeProvider, LoggerFactory.CreateLogger<SerialRadioLink>(), _taps);
-        _link.StateChanged += (_, e) => LogStateChanged(_logger, _link.Description, e.Previous, e.Current, e.Reason ?? "");
+        _link.StateChanged += (_, e) =>
+        {
+            // Retries while the board is absent are the link's own (rate-limited) business; say when it comes and goes.
+            if (e.Current == RadioLinkState.Up || e.Previous == RadioLinkState.Up)
+            {
+                LogStateChanged(_logger, _link.Description, e.Previous, e.Current, e.Reason ?? "");
+            }
+        };
         LogStarting(_logger, _link.Description, _options.Channel, _options.PanId);
 
         Task monitor = MonitorAsync(_link, stoppingToken);
