@@ -117,7 +117,7 @@ public sealed class TrickleTimer : IDisposable
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             _running = true;
-            BeginInterval(_parameters.IntervalMin);
+            BeginInterval(_parameters.IntervalMin, _timeProvider.GetUtcNow());
         }
     }
 
@@ -160,7 +160,7 @@ public sealed class TrickleTimer : IDisposable
             }
 
             ResetCount++;
-            BeginInterval(_parameters.IntervalMin);
+            BeginInterval(_parameters.IntervalMin, _timeProvider.GetUtcNow());
             return true;
         }
     }
@@ -175,7 +175,7 @@ public sealed class TrickleTimer : IDisposable
             _parameters = parameters;
             if (_running)
             {
-                BeginInterval(parameters.IntervalMin);
+                BeginInterval(parameters.IntervalMin, _timeProvider.GetUtcNow());
             }
         }
     }
@@ -205,19 +205,25 @@ public sealed class TrickleTimer : IDisposable
         }
     }
 
-    // Caller holds _gate.
-    private void BeginInterval(TimeSpan interval)
+    // Caller holds _gate. Intervals chain on their scheduled boundaries, not on when a (possibly
+    // late) timer callback ran, so the schedule does not drift.
+    private void BeginInterval(TimeSpan interval, DateTimeOffset start)
     {
-        DateTimeOffset now = _timeProvider.GetUtcNow();
         CurrentInterval = interval;
-        IntervalStartedAt = now;
+        IntervalStartedAt = start;
         Counter = 0;
         IntervalCount++;
         TimeSpan half = interval / 2;
-        TimeSpan t = half + (half * _random.NextDouble());
-        TransmitAt = now + t;
+        TransmitAt = start + half + (half * _random.NextDouble());
         _beforeTransmitPoint = true;
-        _timer.Change(t, Timeout.InfiniteTimeSpan);
+        ScheduleAt(TransmitAt);
+    }
+
+    // Caller holds _gate.
+    private void ScheduleAt(DateTimeOffset when)
+    {
+        TimeSpan due = when - _timeProvider.GetUtcNow();
+        _timer.Change(due > TimeSpan.Zero ? due : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
     }
 
     private void OnTimer()
@@ -230,7 +236,6 @@ public sealed class TrickleTimer : IDisposable
                 return;
             }
 
-            DateTimeOffset now = _timeProvider.GetUtcNow();
             if (_beforeTransmitPoint)
             {
                 _beforeTransmitPoint = false;
@@ -244,13 +249,17 @@ public sealed class TrickleTimer : IDisposable
                     SuppressionCount++;
                 }
 
-                TimeSpan remaining = IntervalStartedAt + CurrentInterval - now;
-                _timer.Change(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+                ScheduleAt(IntervalStartedAt + CurrentInterval);
             }
             else
             {
                 TimeSpan doubled = CurrentInterval * 2;
-                BeginInterval(doubled > _parameters.IntervalMax ? _parameters.IntervalMax : doubled);
+                TimeSpan next = doubled > _parameters.IntervalMax ? _parameters.IntervalMax : doubled;
+                DateTimeOffset boundary = IntervalStartedAt + CurrentInterval;
+                DateTimeOffset now = _timeProvider.GetUtcNow();
+
+                // After a long stall (suspend, starved thread pool) restart from now instead of replaying missed intervals.
+                BeginInterval(next, now - boundary > next ? now : boundary);
             }
         }
 
