@@ -134,4 +134,66 @@ public sealed class SimulationPtyTests
             Assert.Equal(4, tx.Transmissions);
         }
     }
+
+    [Fact]
+    public async Task Meter_is_observable_with_growing_sequence_and_energy()
+    {
+        (Simulation sim, SerialRadioLink link) = await StartAsync(new SimulatorOptions { Plugs = 1, Dins = 0, ReportInterval = TimeSpan.FromMilliseconds(300) });
+        await using (sim)
+        await using (link)
+        {
+            var host = new MeshHost(link);
+            CoapMessage register = CoapMessage.CreateRequest(CoapCode.Get);
+            register.Observe = 0;
+            CoapMessage first = await host.SendAsync(s_plug1, register, "/ch/1/meter");
+            Assert.Equal(CoapCode.Content, first.Code);
+            Assert.NotNull(first.Observe);
+
+            var plug = ActiveGate.Ieee802154.MacAddress.FromExtended(s_plug1);
+            CoapMessage second = await host.ReceiveCoapAsync(register.Token, ActiveGate.SixLowpan.Ipv6.Ipv6Address.LinkLocal(plug));
+            CoapMessage third = await host.ReceiveCoapAsync(register.Token, ActiveGate.SixLowpan.Ipv6.Ipv6Address.LinkLocal(plug));
+            Assert.True(third.Observe > second.Observe && second.Observe > first.Observe);
+
+            double[] energy = [.. new[] { first, second, third }.Select(m => Json(m).GetProperty("e").GetDouble())];
+            long[] seq = [.. new[] { first, second, third }.Select(m => Json(m).GetProperty("seq").GetInt64())];
+            Assert.True(seq[0] < seq[1] && seq[1] < seq[2], string.Join(",", seq));
+            Assert.True(energy[0] <= energy[1] && energy[1] <= energy[2], string.Join(",", energy));
+        }
+
+        static JsonElement Json(CoapMessage m) => JsonDocument.Parse(m.PayloadAsString).RootElement.Clone();
+    }
+
+    [Fact]
+    public async Task Loss_option_makes_unicasts_fail_after_all_attempts()
+    {
+        (Simulation sim, SerialRadioLink link) = await StartAsync(new SimulatorOptions { Plugs = 1, Dins = 0, Loss = 1.0 });
+        await using (sim)
+        await using (link)
+        {
+            var host = new MeshHost(link);
+            var plug = ActiveGate.Ieee802154.MacAddress.FromExtended(s_plug1);
+            byte[] ip = new byte[128];
+            Assert.True(ActiveGate.SixLowpan.Ipv6.Ipv6PacketBuilder.TryWriteUdp(
+                host.LinkLocal, ActiveGate.SixLowpan.Ipv6.Ipv6Address.LinkLocal(plug), 1, 5683, "x"u8, ip, out int length));
+            TxResult tx = await link.TransmitAsync(host.Frame(ip.AsSpan(0, length), plug), CancellationToken.None);
+            Assert.Equal(new TxResult(TxStatus.NoAck, 4), tx);
+            Assert.Equal(4, sim.Air.AttemptsLost);
+        }
+    }
+
+    [Fact]
+    public async Task Delay_option_slows_each_transmission_attempt()
+    {
+        (Simulation sim, SerialRadioLink link) = await StartAsync(new SimulatorOptions { Plugs = 1, Dins = 0, Delay = TimeSpan.FromMilliseconds(150) });
+        await using (sim)
+        await using (link)
+        {
+            var host = new MeshHost(link);
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            CoapMessage response = await host.RequestAsync(s_plug1, CoapCode.Get, "/ch/1/voltage");
+            Assert.Equal(CoapCode.Content, response.Code);
+            Assert.InRange(double.Parse(response.PayloadAsString, CultureInfo.InvariantCulture), 220, 240);
+            Assert.True(watch.Elapsed >= TimeSpan.FromMilliseconds(300), $"request and response crossed the air in {watch.Elapsed}");
+        }
+    }
 }

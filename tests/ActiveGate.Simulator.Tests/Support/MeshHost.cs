@@ -53,20 +53,26 @@ internal sealed class MeshHost(IRadioLink radio, ushort panId = 0xABCD)
     /// <summary>Blocks the last block-wise response took.</summary>
     public int Blocks { get; private set; }
 
-    private async Task<CoapMessage> RequestOnceAsync(ulong node, CoapCode method, string path, string? payload, bool global, int? accept, BlockOption? block2)
+    private Task<CoapMessage> RequestOnceAsync(ulong node, CoapCode method, string path, string? payload, bool global, int? accept, BlockOption? block2)
     {
         CoapMessage request = CoapMessage.CreateRequest(method);
+        if (block2 is not null)
+        {
+            request.Block2 = block2;
+        }
+
+        return SendAsync(node, request, path, payload, global, accept);
+    }
+
+    /// <summary>Sends <paramref name="request"/> (token and MID filled in here) and returns the matching response.</summary>
+    public async Task<CoapMessage> SendAsync(ulong node, CoapMessage request, string path, string? payload = null, bool global = false, int? accept = null)
+    {
         request.MessageId = _messageId++;
         request.Token = CoapToken.NewRandom();
         request.UriPath = path;
         if (accept is int a)
         {
             request.Accept = a;
-        }
-
-        if (block2 is not null)
-        {
-            request.Block2 = block2;
         }
 
         if (payload is not null)
@@ -81,7 +87,12 @@ internal sealed class MeshHost(IRadioLink radio, ushort panId = 0xABCD)
         Assert.True(Ipv6PacketBuilder.TryWriteUdp(source, destination, 61616, 5683, CoapMessageCodec.Encode(request), ip, out int ipLength));
         TxResult tx = await radio.TransmitAsync(Frame(ip.AsSpan(0, ipLength), nodeMac), CancellationToken.None);
         Assert.Equal(TxStatus.Ok, tx.Status);
+        return await ReceiveCoapAsync(request.Token, destination);
+    }
 
+    /// <summary>Waits for the next CoAP message from <paramref name="from"/> carrying <paramref name="token"/>.</summary>
+    public async Task<CoapMessage> ReceiveCoapAsync(CoapToken token, Ipv6Address from)
+    {
         while (true)
         {
             (Ipv6PacketInfo info, byte[] datagram) = await ReceiveDatagramAsync();
@@ -95,9 +106,9 @@ internal sealed class MeshHost(IRadioLink radio, ushort panId = 0xABCD)
             Assert.Equal(5683, header.SourcePort);
             Assert.Equal(61616, header.DestinationPort);
             Assert.True(InternetChecksum.Verify(info.Header.Source, info.Header.Destination, IpProtocol.Udp, udp), "UDP checksum");
-            Assert.Equal(destination, info.Header.Source);
+            Assert.Equal(from, info.Header.Source);
             Assert.True(CoapMessageCodec.TryRead(udp[UdpHeader.Size..], out CoapMessage? response, out _));
-            if (response!.Token.Equals(request.Token))
+            if (response!.Token.Equals(token))
             {
                 return response;
             }
