@@ -1,0 +1,225 @@
+using System.Diagnostics;
+using System.Globalization;
+using ActiveGate.Agent.Outbox;
+using ActiveGate.OneM2m;
+using ActiveGate.OneM2m.Http;
+using ActiveGate.OneM2m.Interworking;
+using ActiveGate.OneM2m.Upstream;
+using ActiveGate.TestKit.OneM2m;
+
+// End-to-end proxy benchmark. Modes:
+//   cse                         run the test CSE (child process) and print "PORT <n>"
+//   [throughput] [readings N]   N readings appended by 64 concurrent producers → outbox (fsync) → CSE; readings/s
+//   rate R seconds S            R readings/s for S seconds; CPU of THIS process (the agent side) in % of one core
+//   all                         both, as bench/proxy.sh runs it
+return await BenchProgram.MainAsync(args);
+
+internal static class BenchProgram
+{
+    private static readonly DeviceDescriptor[] s_devices =
+    [
+        new("plug-a", DeviceKind.Plug, 1), new("plug-b", DeviceKind.Plug, 1), new("plug-c", DeviceKind.Plug, 1),
+        new("din-a", DeviceKind.Din, 3), new("din-b", DeviceKind.Din, 3),
+    ];
+
+    public static async Task<int> MainAsync(string[] args)
+    {
+        string mode = args.Length > 0 ? args[0] : "all";
+        if (mode == "cse")
+        {
+            await using TestCse cse = TestCse.Start(new TestCseOptions { RequestLogCapacity = 0, DeliverNotifications = false });
+            Console.WriteLine($"PORT {cse.Port}");
+            await Console.In.ReadToEndAsync(); // parent closes stdin to stop us
+            return 0;
+        }
+
+        int readings = IntArg(args, "readings", 20_000);
+        double rate = DoubleArg(args, "rate", 44.5);
+        int seconds = IntArg(args, "seconds", 30);
+        bool fsync = !args.Contains("nofsync");
+
+        using Process cseProcess = StartCse(out int port);
+        try
+        {
+            var endpoint = new UpstreamEndpoint(new Uri($"http://127.0.0.1:{port}/"), "/id-in", "cse-in", "Cbench01");
+            if (mode is "all" or "throughput")
+            {
+                await ThroughputAsync(endpoint, readings, fsync);
+            }
+
+            if (mode is "all" or "rate")
+            {
+                await RateAsync(endpoint, rate, seconds, fsync);
+            }
+        }
+        finally
+        {
+            cseProcess.StandardInput.Close();
+            if (!cseProcess.WaitForExit(5000))
+            {
+                cseProcess.Kill();
+            }
+        }
+
+        return 0;
+    }
+
+    private static Process StartCse(out int port)
+    {
+        string self = typeof(BenchProgram).Assembly.Location;
+        var psi = new ProcessStartInfo(Environment.ProcessPath!)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet")
+        {
+            psi.ArgumentList.Add(self);
+        }
+
+        psi.ArgumentList.Add("cse");
+        Process p = Process.Start(psi)!;
+        string line = p.StandardOutput.ReadLine() ?? throw new InvalidOperationException("CSE child did not start");
+        port = int.Parse(line.AsSpan(5), CultureInfo.InvariantCulture);
+        return p;
+    }
+
+    private sealed class Pipeline : IAsyncDisposable
+    {
+        private readonly HttpClient _http;
+        private readonly CancellationTokenSource _cts = new();
+        private readonly Task _delivery;
+        private readonly string _dir;
+
+        public Pipeline(UpstreamEndpoint endpoint, bool fsync)
+        {
+            _dir = Path.Combine(Path.GetTempPath(), "ag-proxy-bench-" + Guid.NewGuid().ToString("N"));
+            var options = new OutboxOptions { Directory = _dir, UnsafeSkipFsync = !fsync, DeliveryBatchSize = 256, MaxBytes = 512L * 1024 * 1024 };
+            Outbox = DurableOutbox.Open(options);
+            _http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 16, PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5) })
+            {
+                Timeout = Timeout.InfiniteTimeSpan,
+            };
+            var client = new OneM2mClient(new HttpBinding(_http), new UpstreamEndpointProvider(endpoint));
+            Interworking = new OneM2mInterworking(client, new InterworkingOptions { AeName = "Bench01", MaxParallelChannels = 9, ReadingsMaxInstances = 100 });
+            _delivery = new OutboxDelivery(Outbox, new InterworkingOutboxSender(Interworking), options).RunAsync(_cts.Token);
+        }
+
+        public DurableOutbox Outbox { get; }
+
+        public OneM2mInterworking Interworking { get; }
+
+        public async Task EnsureTreeAsync()
+        {
+            foreach (DeviceDescriptor d in s_devices)
+            {
+                if (!await Interworking.EnsureDeviceAsync(d))
+                {
+                    throw new InvalidOperationException("could not create the resource tree at the CSE");
+                }
+            }
+        }
+
+        public Task<long> AppendAsync(int i)
+        {
+            DeviceDescriptor d = s_devices[i % s_devices.Length];
+            int channel = (i / s_devices.Length % d.Channels) + 1;
+            var reading = new DeviceReading(d.Id, channel, 0, DateTimeOffset.UtcNow, PowerW: 100 + (i % 50), EnergyWh: 1000 + i, CurrentA: 0.4, VoltageV: 230.0, RelayOn: true);
+            return Outbox.AppendAsync(ReadingRecordCodec.Encode(d, reading));
+        }
+
+        public async Task WaitDeliveredAsync(long count)
+        {
+            while (Outbox.GetStats().Delivered < count)
+            {
+                await Task.Delay(5);
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _cts.CancelAsync();
+            await _delivery;
+            await Outbox.DisposeAsync();
+            Interworking.Dispose();
+            _http.Dispose();
+            _cts.Dispose();
+            Directory.Delete(_dir, recursive: true);
+        }
+    }
+
+    private static async Task ThroughputAsync(UpstreamEndpoint endpoint, int readings, bool fsync)
+    {
+        await using var pipeline = new Pipeline(endpoint, fsync);
+        await pipeline.EnsureTreeAsync();
+        // Warm-up (JIT, connections).
+        await Task.WhenAll(Enumerable.Range(0, 500).Select(pipeline.AppendAsync));
+        await pipeline.WaitDeliveredAsync(500);
+
+        var process = Process.GetCurrentProcess();
+        TimeSpan cpu0 = process.TotalProcessorTime;
+        var wall = Stopwatch.StartNew();
+        const int producers = 64;
+        int next = 500;
+        await Task.WhenAll(Enumerable.Range(0, producers).Select(_ => Task.Run(async () =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) <= readings + 500)
+            {
+                await pipeline.AppendAsync(i);
+            }
+        })));
+        double appendSeconds = wall.Elapsed.TotalSeconds;
+        await pipeline.WaitDeliveredAsync(readings + 500);
+        double totalSeconds = wall.Elapsed.TotalSeconds;
+        process.Refresh();
+        double cpuSeconds = (process.TotalProcessorTime - cpu0).TotalSeconds;
+        OutboxStats stats = pipeline.Outbox.GetStats();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"throughput: {readings} readings, fsync={fsync}: accepted (durable) {readings / appendSeconds:0} /s, delivered end to end {readings / totalSeconds:0} /s " +
+            $"({totalSeconds:0.00} s); agent-side CPU {cpuSeconds:0.00} s = {cpuSeconds / totalSeconds * 100:0}% of one core; " +
+            $"dropped {stats.Dropped}, rejected {stats.Rejected}, depth {stats.Depth}; cores {Environment.ProcessorCount}"));
+    }
+
+    private static async Task RateAsync(UpstreamEndpoint endpoint, double rate, int seconds, bool fsync)
+    {
+        await using var pipeline = new Pipeline(endpoint, fsync);
+        await pipeline.EnsureTreeAsync();
+        await Task.WhenAll(Enumerable.Range(0, 200).Select(pipeline.AppendAsync));
+        await pipeline.WaitDeliveredAsync(200);
+        GC.Collect();
+
+        var process = Process.GetCurrentProcess();
+        TimeSpan cpu0 = process.TotalProcessorTime;
+        var wall = Stopwatch.StartNew();
+        int total = (int)(rate * seconds);
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1 / rate));
+        int sent = 0;
+        while (sent < total && await timer.WaitForNextTickAsync())
+        {
+            _ = pipeline.AppendAsync(200 + sent);
+            sent++;
+        }
+
+        await pipeline.WaitDeliveredAsync(200 + total);
+        double wallSeconds = wall.Elapsed.TotalSeconds;
+        process.Refresh();
+        double cpuSeconds = (process.TotalProcessorTime - cpu0).TotalSeconds;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"rate: {rate} readings/s for {wallSeconds:0.0} s ({total} readings, fsync={fsync}): agent-side CPU {cpuSeconds:0.000} s = " +
+            $"{cpuSeconds / wallSeconds * 100:0.00}% of one core"));
+    }
+
+    private static int IntArg(string[] args, string name, int fallback)
+    {
+        int i = args.Length > 1 ? Array.IndexOf(args, name, 1) : -1;
+        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+    }
+
+    private static double DoubleArg(string[] args, string name, double fallback)
+    {
+        int i = args.Length > 1 ? Array.IndexOf(args, name, 1) : -1;
+        return i >= 0 && i + 1 < args.Length ? double.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+    }
+}
