@@ -138,7 +138,13 @@ public sealed class Reassembler : IDisposable
             int end;
             if (header.IsFirst)
             {
-                if (data.Length == 0 || LowpanDispatch.Classify(data[0]) != LowpanDispatchKind.Iphc)
+                if (data.Length == 0)
+                {
+                    Remove(entry);
+                    return Drop(LowpanError.Truncated, out error);
+                }
+
+                if (LowpanDispatch.Classify(data[0]) != LowpanDispatchKind.Iphc)
                 {
                     // FRAG1 with an uncompressed (0x41) datagram: the bytes are the datagram itself.
                     if (data.Length > 0 && LowpanDispatch.Classify(data[0]) == LowpanDispatchKind.Ipv6 && data.Length - 1 <= buffer.Length)

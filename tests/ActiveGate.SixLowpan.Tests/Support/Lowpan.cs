@@ -20,7 +20,7 @@ internal static class Lowpan
 
     public static byte[] Udp(Ipv6Address source, Ipv6Address destination, ushort sourcePort, ushort destinationPort, byte[] payload, byte hopLimit = 64, RplHopByHopOption? rpl = null, Ipv6Address[]? via = null)
     {
-        byte[] buffer = new byte[2048];
+        byte[] buffer = new byte[4096];
         Assert.True(Ipv6PacketBuilder.TryWriteUdp(source, destination, sourcePort, destinationPort, payload, buffer, out int n, hopLimit, rpl, via ?? []));
         return buffer[..n];
     }
