@@ -131,7 +131,7 @@ public sealed class CoapMessage
     /// <summary>The first ETag, or null.</summary>
     public ReadOnlyMemory<byte>? ETag
     {
-        get => Options.TryGet(CoapOptionNumber.ETag, out CoapOption o) ? o.Value : null;
+        get => Options.TryGet(CoapOptionNumber.ETag, out CoapOption o) ? o.Value : (ReadOnlyMemory<byte>?)null;
         set
         {
             Options.RemoveAll(CoapOptionNumber.ETag);

@@ -83,6 +83,9 @@ public sealed class CoapOptionAndBlockTests
     public void Message_accessors_write_the_right_options()
     {
         var message = new CoapMessage { Code = CoapCode.Get };
+        Assert.Null(message.ETag);
+        Assert.Null(message.Block2);
+        Assert.Null(message.Observe);
         message.Observe = 0x1234567; // 24-bit
         message.Block2 = new BlockOption(3, true, 2);
         message.ETag = new byte[] { 1, 2 };
