@@ -50,6 +50,7 @@ public sealed class Lwm2mClient : IAsyncDisposable
     private CancellationTokenSource? _stopping;
     private Task? _loop;
     private Connection? _bootstrapConnection;
+    private System.Net.EndPoint? _localEndPoint;
 
     // Pending Update parameters, set by model events and executes.
     private bool _updateLinks;
@@ -151,6 +152,18 @@ public sealed class Lwm2mClient : IAsyncDisposable
                     _updates,
                     _bootstraps,
                     _handlers.Sum(h => h.MalformedRequests));
+            }
+        }
+    }
+
+    /// <summary>The local address of the current management-server connection (null when not connected).</summary>
+    public System.Net.EndPoint? LocalEndPoint
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _localEndPoint;
             }
         }
     }
@@ -384,6 +397,11 @@ public sealed class Lwm2mClient : IAsyncDisposable
             try
             {
                 await using var connection = await ConnectAsync(account, Lwm2mOrigin.DeviceManagement, stopping).ConfigureAwait(false);
+                lock (_gate)
+                {
+                    _localEndPoint = connection.LocalEndPoint;
+                }
+
                 await RegisterAsync(connection, server!, stopping).ConfigureAwait(false);
                 failures = 0;
                 await DisposeBootstrapConnectionAsync().ConfigureAwait(false);
@@ -823,6 +841,7 @@ public sealed class Lwm2mClient : IAsyncDisposable
 
         public SecurityAccount Account { get; }
         public System.Net.IPEndPoint Remote { get; }
+        public System.Net.EndPoint LocalEndPoint => _endpoint.LocalEndPoint;
         public HandlerSlot Handler { get; }
 
         /// <summary>True when the DTLS transport made a new full handshake since Register (the server lost the session).</summary>
@@ -862,6 +881,10 @@ public sealed class Lwm2mClient : IAsyncDisposable
             lock (_owner._gate)
             {
                 _owner._handlers.RemoveAll(h => ReferenceEquals(h, Handler.Handler));
+                if (ReferenceEquals(_owner._localEndPoint, _endpoint.LocalEndPoint))
+                {
+                    _owner._localEndPoint = null;
+                }
             }
         }
 
