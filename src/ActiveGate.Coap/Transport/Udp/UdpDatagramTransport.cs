@@ -16,6 +16,8 @@ public sealed class UdpDatagramTransport : IDatagramTransport
 
     private readonly Socket _socket;
     private readonly EndPoint _anyRemote;
+    private readonly SocketAddress _receiveAddress;
+    private readonly AddressCache _addresses = new();
     private int _disposed;
 
     /// <summary>Binds a UDP socket to <paramref name="localEndPoint"/> (port 0 for an ephemeral port).</summary>
@@ -46,6 +48,7 @@ public sealed class UdpDatagramTransport : IDatagramTransport
         _anyRemote = localEndPoint.AddressFamily == AddressFamily.InterNetworkV6
             ? new IPEndPoint(IPAddress.IPv6Any, 0)
             : new IPEndPoint(IPAddress.Any, 0);
+        _receiveAddress = new SocketAddress(localEndPoint.AddressFamily);
         MaxDatagramSize = maxDatagramSize;
         LocalEndPoint = _socket.LocalEndPoint!;
     }
@@ -61,9 +64,26 @@ public sealed class UdpDatagramTransport : IDatagramTransport
     public int MaxDatagramSize { get; }
 
     /// <inheritdoc/>
-    public async ValueTask<DatagramReceiveResult> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    public ValueTask<DatagramReceiveResult> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
+
+        // Under load datagrams queue up in the socket: take them synchronously (no async
+        // machinery, no allocation for the sender's address) and wait asynchronously only when idle.
+        if (_socket.Available > 0)
+        {
+            lock (_receiveAddress)
+            {
+                int length = _socket.ReceiveFrom(buffer.Span, SocketFlags.None, _receiveAddress);
+                return new ValueTask<DatagramReceiveResult>(new DatagramReceiveResult(length, _addresses.ToEndPoint(_receiveAddress)));
+            }
+        }
+
+        return ReceiveSlowAsync(buffer, cancellationToken);
+    }
+
+    private async ValueTask<DatagramReceiveResult> ReceiveSlowAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    {
         SocketReceiveFromResult result = await _socket.ReceiveFromAsync(buffer, SocketFlags.None, _anyRemote, cancellationToken).ConfigureAwait(false);
         return new DatagramReceiveResult(result.ReceivedBytes, Normalize(result.RemoteEndPoint));
     }
@@ -73,29 +93,18 @@ public sealed class UdpDatagramTransport : IDatagramTransport
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         ArgumentNullException.ThrowIfNull(remote);
-        EndPoint target = remote;
-        if (remote is IPEndPoint ip)
-        {
-            if (_socket.AddressFamily == AddressFamily.InterNetworkV6 && ip.AddressFamily == AddressFamily.InterNetwork)
-            {
-                target = new IPEndPoint(ip.Address.MapToIPv6(), ip.Port);
-            }
-            else if (_socket.AddressFamily == AddressFamily.InterNetwork && ip.Address.IsIPv4MappedToIPv6)
-            {
-                target = new IPEndPoint(ip.Address.MapToIPv4(), ip.Port);
-            }
-        }
+        SocketAddress target = _addresses.ToSocketAddress(remote, _socket.AddressFamily);
 
-        ValueTask<int> sending = _socket.SendToAsync(datagram, SocketFlags.None, target, cancellationToken);
-        if (sending.IsCompletedSuccessfully)
+        // A UDP send only copies into the kernel's socket buffer, so a synchronous call is the cheapest.
+        try
         {
-            _ = sending.Result;
+            _ = _socket.SendTo(datagram.Span, SocketFlags.None, target);
             return default;
         }
-
-        return AwaitSend(sending);
-
-        static async ValueTask AwaitSend(ValueTask<int> pending) => await pending.ConfigureAwait(false);
+        catch (SocketException ex)
+        {
+            return ValueTask.FromException(ex);
+        }
     }
 
     /// <inheritdoc/>
@@ -113,4 +122,71 @@ public sealed class UdpDatagramTransport : IDatagramTransport
         remote is IPEndPoint { Address.IsIPv4MappedToIPv6: true } mapped
             ? new IPEndPoint(mapped.Address.MapToIPv4(), mapped.Port)
             : remote;
+
+    /// <summary>
+    /// Bounded two-way cache between socket addresses and (normalised) endpoints, so that steady
+    /// traffic with a set of peers allocates neither on receive nor on send.
+    /// </summary>
+    private sealed class AddressCache
+    {
+        private const int Capacity = 4096;
+        private readonly Dictionary<SocketAddress, EndPoint> _endPoints = [];
+        private readonly Dictionary<EndPoint, SocketAddress> _socketAddresses = [];
+        private readonly object _lock = new();
+
+        public EndPoint ToEndPoint(SocketAddress address)
+        {
+            lock (_lock)
+            {
+                if (_endPoints.TryGetValue(address, out EndPoint? known))
+                {
+                    return known;
+                }
+
+                if (_endPoints.Count >= Capacity)
+                {
+                    _endPoints.Clear();
+                }
+
+                var copy = new SocketAddress(address.Family, address.Size);
+                address.Buffer.Span[..address.Size].CopyTo(copy.Buffer.Span);
+                EndPoint endPoint = Normalize(new IPEndPoint(address.Family == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0).Create(copy));
+                _endPoints[copy] = endPoint;
+                return endPoint;
+            }
+        }
+
+        public SocketAddress ToSocketAddress(EndPoint remote, AddressFamily socketFamily)
+        {
+            lock (_lock)
+            {
+                if (_socketAddresses.TryGetValue(remote, out SocketAddress? known))
+                {
+                    return known;
+                }
+
+                if (_socketAddresses.Count >= Capacity)
+                {
+                    _socketAddresses.Clear();
+                }
+
+                EndPoint target = remote;
+                if (remote is IPEndPoint ip)
+                {
+                    if (socketFamily == AddressFamily.InterNetworkV6 && ip.AddressFamily == AddressFamily.InterNetwork)
+                    {
+                        target = new IPEndPoint(ip.Address.MapToIPv6(), ip.Port);
+                    }
+                    else if (socketFamily == AddressFamily.InterNetwork && ip.Address.IsIPv4MappedToIPv6)
+                    {
+                        target = new IPEndPoint(ip.Address.MapToIPv4(), ip.Port);
+                    }
+                }
+
+                SocketAddress address = target.Serialize();
+                _socketAddresses[remote] = address;
+                return address;
+            }
+        }
+    }
 }

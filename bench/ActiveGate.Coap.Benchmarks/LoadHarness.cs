@@ -1,0 +1,92 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using ActiveGate.Coap.Client;
+using ActiveGate.Coap.Messages;
+using ActiveGate.Coap.Stack;
+using ActiveGate.Coap.Transport.Udp;
+
+namespace ActiveGate.Coap.Benchmarks;
+
+/// <summary>
+/// Load generator: many outstanding CON GETs on loopback against one URI, spread over several
+/// client endpoints (each a UDP socket) so that message IDs are not reused within EXCHANGE_LIFETIME.
+/// Prints requests/s of completed 2.05 exchanges.
+/// </summary>
+internal static class LoadHarness
+{
+    public static async Task<int> RunAsync(Uri uri, TimeSpan duration, int concurrency, int endpoints)
+    {
+        IPEndPoint target = await CoapUri.ResolveAsync(uri);
+        int perEndpoint = Math.Max(1, concurrency / endpoints);
+        var parameters = CoapTransmissionParameters.Default with { NStart = perEndpoint };
+        var clients = new List<CoapEndpoint>();
+        for (int i = 0; i < endpoints; i++)
+        {
+            var endpoint = new CoapEndpoint(
+                new UdpDatagramTransport(new IPEndPoint(target.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? IPAddress.IPv6Loopback : IPAddress.Loopback, 0)),
+                new CoapEndpointOptions { TransmissionParameters = parameters, MaxDeduplicationEntries = 1024 });
+            endpoint.Start();
+            clients.Add(endpoint);
+        }
+
+        var template = CoapMessage.CreateRequest(CoapCode.Get);
+        CoapUri.ApplyTo(uri, template);
+
+        // Warm-up (JIT, ARP-free loopback path, server caches).
+        await RunPhaseAsync(clients, template, target, TimeSpan.FromSeconds(1), perEndpoint);
+        (long completed, long failed, TimeSpan elapsed) = await RunPhaseAsync(clients, template, target, duration, perEndpoint);
+
+        double rate = completed / elapsed.TotalSeconds;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"target={uri} concurrency={perEndpoint * endpoints} endpoints={endpoints} completed={completed} failed={failed} seconds={elapsed.TotalSeconds:0.00}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"requests/s: {rate:0}"));
+        foreach (CoapEndpoint client in clients)
+        {
+            await client.DisposeAsync();
+        }
+
+        return 0;
+    }
+
+    private static async Task<(long Completed, long Failed, TimeSpan Elapsed)> RunPhaseAsync(List<CoapEndpoint> clients, CoapMessage template, EndPoint target, TimeSpan duration, int perEndpoint)
+    {
+        long completed = 0;
+        long failed = 0;
+        using var stop = new CancellationTokenSource(duration);
+        var stopwatch = Stopwatch.StartNew();
+        var workers = new List<Task>();
+        foreach (CoapEndpoint client in clients)
+        {
+            for (int i = 0; i < perEndpoint; i++)
+            {
+                workers.Add(Task.Run(async () =>
+                {
+                    while (!stop.IsCancellationRequested)
+                    {
+                        CoapMessage request = template.Clone();
+                        try
+                        {
+                            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                            CoapMessage response = await client.SendRequestAsync(request, target, timeout.Token).ConfigureAwait(false);
+                            if (response.Code == CoapCode.Content)
+                            {
+                                Interlocked.Increment(ref completed);
+                            }
+                            else
+                            {
+                                Interlocked.Increment(ref failed);
+                            }
+                        }
+                        catch (Exception ex) when (ex is OperationCanceledException or CoapException)
+                        {
+                            Interlocked.Increment(ref failed);
+                        }
+                    }
+                }));
+            }
+        }
+
+        await Task.WhenAll(workers);
+        return (completed, failed, stopwatch.Elapsed);
+    }
+}
