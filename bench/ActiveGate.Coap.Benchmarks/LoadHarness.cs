@@ -11,13 +11,24 @@ namespace ActiveGate.Coap.Benchmarks;
 /// <summary>
 /// Load generator: many outstanding CON GETs on loopback against one URI, spread over several
 /// client endpoints (each a UDP socket) so that message IDs are not reused within EXCHANGE_LIFETIME.
-/// Prints requests/s of completed 2.05 exchanges.
+/// Prints requests/s of completed 2.05 exchanges. By default the lean <see cref="RawLoadGenerator"/>
+/// drives the load; with --client stack the requests go through our own <see cref="CoapEndpoint"/>.
 /// </summary>
 internal static class LoadHarness
 {
-    public static async Task<int> RunAsync(Uri uri, TimeSpan duration, int concurrency, int endpoints)
+    public static async Task<int> RunAsync(Uri uri, TimeSpan duration, int concurrency, int endpoints, bool useStack)
     {
         IPEndPoint target = await CoapUri.ResolveAsync(uri);
+        if (!useStack)
+        {
+            int window = Math.Max(1, concurrency / endpoints);
+            RawLoadGenerator.Run(uri, target, TimeSpan.FromSeconds(1), endpoints, window); // warm-up
+            (long ok, long bad, TimeSpan took) = RawLoadGenerator.Run(uri, target, duration, endpoints, window);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"target={uri} client=raw concurrency={window * endpoints} sockets={endpoints} completed={ok} failed={bad} seconds={took.TotalSeconds:0.00}"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"requests/s: {ok / took.TotalSeconds:0}"));
+            return 0;
+        }
+
         int perEndpoint = Math.Max(1, concurrency / endpoints);
         var parameters = CoapTransmissionParameters.Default with { NStart = perEndpoint };
         var clients = new List<CoapEndpoint>();
@@ -38,7 +49,7 @@ internal static class LoadHarness
         (long completed, long failed, TimeSpan elapsed) = await RunPhaseAsync(clients, template, target, duration, perEndpoint);
 
         double rate = completed / elapsed.TotalSeconds;
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"target={uri} concurrency={perEndpoint * endpoints} endpoints={endpoints} completed={completed} failed={failed} seconds={elapsed.TotalSeconds:0.00}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"target={uri} client=stack concurrency={perEndpoint * endpoints} endpoints={endpoints} completed={completed} failed={failed} seconds={elapsed.TotalSeconds:0.00}"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"requests/s: {rate:0}"));
         foreach (CoapEndpoint client in clients)
         {
@@ -66,8 +77,7 @@ internal static class LoadHarness
                         CoapMessage request = template.Clone();
                         try
                         {
-                            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-                            CoapMessage response = await client.SendRequestAsync(request, target, timeout.Token).ConfigureAwait(false);
+                            CoapMessage response = await client.SendRequestAsync(request, target, stop.Token).ConfigureAwait(false);
                             if (response.Code == CoapCode.Content)
                             {
                                 Interlocked.Increment(ref completed);

@@ -10,7 +10,8 @@ using BenchmarkDotNet.Running;
 // Modes:
 //   codec [BenchmarkDotNet args]                 BenchmarkDotNet on the codec (ns/op, bytes allocated)
 //   serve --port P [--payload TEXT]              our CoapServer on 127.0.0.1:P with GET/PUT /bench
-//   load --uri URI [--seconds S] [--concurrency C] [--endpoints E]   CON GET load, prints requests/s
+//   free-port                                    prints a free UDP port on 127.0.0.1
+//   load --uri URI [--seconds S] [--concurrency C] [--endpoints E] [--client raw|stack]   CON GET load, prints requests/s
 string mode = args.Length > 0 ? args[0] : "codec";
 string Option(string name, string fallback)
 {
@@ -39,12 +40,21 @@ switch (mode)
         return 0;
     }
 
+    case "free-port":
+    {
+        using var probe = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Udp);
+        probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        Console.WriteLine(((IPEndPoint)probe.LocalEndPoint!).Port);
+        return 0;
+    }
+
     case "load":
         return await LoadHarness.RunAsync(
             new Uri(Option("--uri", "coap://127.0.0.1:5683/bench")),
             TimeSpan.FromSeconds(double.Parse(Option("--seconds", "5"), CultureInfo.InvariantCulture)),
             int.Parse(Option("--concurrency", "64"), CultureInfo.InvariantCulture),
-            int.Parse(Option("--endpoints", "8"), CultureInfo.InvariantCulture));
+            int.Parse(Option("--endpoints", "4"), CultureInfo.InvariantCulture),
+            useStack: Option("--client", "raw") == "stack");
 
     default:
         Console.Error.WriteLine("usage: codec | serve --port P [--payload TEXT] | load --uri URI [--seconds S] [--concurrency C] [--endpoints E]");

@@ -16,11 +16,14 @@ return await BenchProgram.MainAsync(args);
 
 internal static class BenchProgram
 {
-    private static readonly DeviceDescriptor[] s_devices =
+    // The seed fleet: 3 plugs and 2 DIN meters (9 channels). "devices N" simulates a larger fleet (every 3rd a DIN).
+    private static DeviceDescriptor[] s_devices =
     [
         new("plug-a", DeviceKind.Plug, 1), new("plug-b", DeviceKind.Plug, 1), new("plug-c", DeviceKind.Plug, 1),
         new("din-a", DeviceKind.Din, 3), new("din-b", DeviceKind.Din, 3),
     ];
+
+    private static int ChannelCount => s_devices.Sum(d => d.Channels);
 
     public static async Task<int> MainAsync(string[] args)
     {
@@ -37,6 +40,13 @@ internal static class BenchProgram
         double rate = DoubleArg(args, "rate", 44.5);
         int seconds = IntArg(args, "seconds", 30);
         bool fsync = !args.Contains("nofsync");
+        int devices = IntArg(args, "devices", 0);
+        if (devices > 0)
+        {
+            s_devices = [.. Enumerable.Range(0, devices).Select(i => i % 3 == 2
+                ? new DeviceDescriptor($"din-{i}", DeviceKind.Din, 3)
+                : new DeviceDescriptor($"plug-{i}", DeviceKind.Plug, 1))];
+        }
 
         using Process cseProcess = StartCse(out int port);
         try
@@ -44,7 +54,11 @@ internal static class BenchProgram
             var endpoint = new UpstreamEndpoint(new Uri($"http://127.0.0.1:{port}/"), "/id-in", "cse-in", "Cbench01");
             if (mode is "all" or "throughput")
             {
+                TimeSpan cseCpu0 = cseProcess.TotalProcessorTime;
                 await ThroughputAsync(endpoint, readings, fsync);
+                cseProcess.Refresh();
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"            test CSE process CPU during the run (incl. warm-up): {(cseProcess.TotalProcessorTime - cseCpu0).TotalSeconds:0.00} s"));
             }
 
             if (mode is "all" or "rate")
@@ -102,7 +116,7 @@ internal static class BenchProgram
                 Timeout = Timeout.InfiniteTimeSpan,
             };
             var client = new OneM2mClient(new HttpBinding(_http), new UpstreamEndpointProvider(endpoint));
-            Interworking = new OneM2mInterworking(client, new InterworkingOptions { AeName = "Bench01", MaxParallelChannels = 9, ReadingsMaxInstances = 100 });
+            Interworking = new OneM2mInterworking(client, new InterworkingOptions { AeName = "Bench01", MaxParallelChannels = Math.Min(ChannelCount, 32), ReadingsMaxInstances = 100 });
             _delivery = new OutboxDelivery(Outbox, new InterworkingOutboxSender(Interworking), options).RunAsync(_cts.Token);
         }
 
@@ -179,36 +193,48 @@ internal static class BenchProgram
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"throughput: {readings} readings, fsync={fsync}: accepted (durable) {readings / appendSeconds:0} /s, delivered end to end {readings / totalSeconds:0} /s " +
             $"({totalSeconds:0.00} s); agent-side CPU {cpuSeconds:0.00} s = {cpuSeconds / totalSeconds * 100:0}% of one core; " +
-            $"dropped {stats.Dropped}, rejected {stats.Rejected}, depth {stats.Depth}; cores {Environment.ProcessorCount}"));
+            $"dropped {stats.Dropped}, rejected {stats.Rejected}, depth {stats.Depth}; {s_devices.Length} devices / {ChannelCount} channels; cores {Environment.ProcessorCount}"));
     }
 
     private static async Task RateAsync(UpstreamEndpoint endpoint, double rate, int seconds, bool fsync)
     {
         await using var pipeline = new Pipeline(endpoint, fsync);
         await pipeline.EnsureTreeAsync();
-        await Task.WhenAll(Enumerable.Range(0, 200).Select(pipeline.AppendAsync));
-        await pipeline.WaitDeliveredAsync(200);
+        // Warm-up: a burst (tier-1 JIT of the hot path), then 10 s at the target rate (the low-rate code paths).
+        await Task.WhenAll(Enumerable.Range(0, 2000).Select(pipeline.AppendAsync));
+        await pipeline.WaitDeliveredAsync(2000);
+        int warm = 0;
+        using (var warmTimer = new PeriodicTimer(TimeSpan.FromSeconds(1 / rate)))
+        {
+            while (warm < rate * 10 && await warmTimer.WaitForNextTickAsync())
+            {
+                _ = pipeline.AppendAsync(2000 + warm++);
+            }
+        }
+
+        await pipeline.WaitDeliveredAsync(2000 + warm);
         GC.Collect();
 
         var process = Process.GetCurrentProcess();
         TimeSpan cpu0 = process.TotalProcessorTime;
+        TimeSpan user0 = process.UserProcessorTime;
         var wall = Stopwatch.StartNew();
         int total = (int)(rate * seconds);
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1 / rate));
         int sent = 0;
         while (sent < total && await timer.WaitForNextTickAsync())
         {
-            _ = pipeline.AppendAsync(200 + sent);
+            _ = pipeline.AppendAsync(2000 + warm + sent);
             sent++;
         }
 
-        await pipeline.WaitDeliveredAsync(200 + total);
+        await pipeline.WaitDeliveredAsync(2000 + warm + total);
         double wallSeconds = wall.Elapsed.TotalSeconds;
         process.Refresh();
         double cpuSeconds = (process.TotalProcessorTime - cpu0).TotalSeconds;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"rate: {rate} readings/s for {wallSeconds:0.0} s ({total} readings, fsync={fsync}): agent-side CPU {cpuSeconds:0.000} s = " +
-            $"{cpuSeconds / wallSeconds * 100:0.00}% of one core"));
+            $"{cpuSeconds / wallSeconds * 100:0.00}% of one core ({cpuSeconds / total * 1e6:0} µs per reading, {(process.UserProcessorTime - user0).TotalSeconds / cpuSeconds * 100:0}% user)"));
     }
 
     private static int IntArg(string[] args, string name, int fallback)

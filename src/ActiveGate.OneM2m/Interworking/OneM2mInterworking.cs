@@ -404,6 +404,22 @@ public sealed class OneM2mInterworking : IDisposable
             list.Add(i);
         }
 
+        if (groups.Count == 1)
+        {
+            // The common low-rate case: one reading (or one channel); no parallel machinery.
+            foreach (int i in groups.Values.First())
+            {
+                ReadingDelivery outcome = await DeliverAsync(readings[i], cancellationToken).ConfigureAwait(false);
+                outcomes[i] = outcome;
+                if (outcome == ReadingDelivery.RetryLater)
+                {
+                    break;
+                }
+            }
+
+            return outcomes;
+        }
+
         await Parallel.ForEachAsync(groups.Values,
             new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _options.MaxParallelChannels), CancellationToken = cancellationToken },
             async (indices, ct) =>

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# CoAP benchmarks (issue 3):
+#   1. BenchmarkDotNet on the codec: ns/op and bytes allocated for a typical GET and a 2.05 with 64-byte payload.
+#   2. Load comparison: the same load generator (ours: many outstanding CON GETs on loopback) against
+#      our CoapServer and against libcoap's coap-server-notls, same resource path and payload, same run.
+#      Prints requests/s for each and the ratio (goal: ours >= 1.5 x libcoap).
+# Environment: COAP_BENCH_SECONDS (5), COAP_BENCH_CONCURRENCY (64), COAP_BENCH_ENDPOINTS (4), COAP_BENCH_CLIENT (raw|stack),
+#   COAP_BENCH_PAYLOAD (16 bytes), COAP_BENCH_SKIP_CODEC=1 to run only the load comparison,
+#   COAP_BENCH_OURS_CMD to serve with another command (e.g. "activegate coap serve --port {port}");
+#   it must serve GET /bench with the payload or accept a PUT of it.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+RUN_SECONDS=${COAP_BENCH_SECONDS:-5}
+CONCURRENCY=${COAP_BENCH_CONCURRENCY:-64}
+ENDPOINTS=${COAP_BENCH_ENDPOINTS:-4}
+PAYLOAD=${COAP_BENCH_PAYLOAD:-0123456789abcdef}
+
+command -v coap-server-notls >/dev/null || { echo "coap-server-notls not found (apt-get install libcoap3-bin)" >&2; exit 1; }
+
+dotnet build -c Release "$ROOT/bench/ActiveGate.Coap.Benchmarks" -nologo -v q >/dev/null
+BENCH=(dotnet "$ROOT/bench/ActiveGate.Coap.Benchmarks/bin/Release/net10.0/ActiveGate.Coap.Benchmarks.dll")
+
+PIDS=()
+cleanup() { for pid in "${PIDS[@]:-}"; do [[ -n "$pid" ]] && kill "$pid" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+if [[ "${COAP_BENCH_SKIP_CODEC:-0}" != 1 ]]; then
+  echo "== Codec (BenchmarkDotNet, short job) =="
+  (cd "$ROOT" && "${BENCH[@]}" codec --filter '*CodecBenchmarks*' --job short --exporters markdown) \
+    | sed -n '/^| *Method/,/^$/p'
+fi
+
+payload_file=$(mktemp)
+printf '%s' "$PAYLOAD" > "$payload_file"
+
+wait_for() { # uri
+  for _ in $(seq 1 50); do
+    coap-client-notls -B 1 -m get "$1" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  echo "server at $1 did not come up" >&2; return 1
+}
+
+load() { # uri -> prints requests/s
+  "${BENCH[@]}" load --uri "$1" --seconds "$RUN_SECONDS" --concurrency "$CONCURRENCY" --endpoints "$ENDPOINTS" --client "${COAP_BENCH_CLIENT:-raw}" \
+    | tee /dev/stderr | awk '/^requests\/s:/ { print $2 }'
+}
+
+echo "== Load: ActiveGate CoapServer =="
+ours_port=$("${BENCH[@]}" free-port)
+if [[ -n "${COAP_BENCH_OURS_CMD:-}" ]]; then
+  ${COAP_BENCH_OURS_CMD//\{port\}/$ours_port} >/dev/null 2>&1 &
+else
+  "${BENCH[@]}" serve --port "$ours_port" --payload "$PAYLOAD" >/dev/null 2>&1 &
+fi
+PIDS+=($!)
+wait_for "coap://127.0.0.1:$ours_port/bench"
+coap-client-notls -m put -f "$payload_file" "coap://127.0.0.1:$ours_port/bench" >/dev/null 2>&1 || true
+ours=$(load "coap://127.0.0.1:$ours_port/bench")
+kill "${PIDS[-1]}" 2>/dev/null || true
+
+echo "== Load: libcoap coap-server-notls =="
+libcoap_port=$("${BENCH[@]}" free-port)
+coap-server-notls -A 127.0.0.1 -p "$libcoap_port" -d 10 >/dev/null 2>&1 &
+PIDS+=($!)
+wait_for "coap://127.0.0.1:$libcoap_port/time"
+coap-client-notls -m put -f "$payload_file" "coap://127.0.0.1:$libcoap_port/bench" >/dev/null
+libcoap=$(load "coap://127.0.0.1:$libcoap_port/bench")
+kill "${PIDS[-1]}" 2>/dev/null || true
+rm -f "$payload_file"
+
+echo "== Result =="
+awk -v o="$ours" -v l="$libcoap" 'BEGIN { printf "ours: %d req/s\nlibcoap: %d req/s\nratio: %.2f (goal >= 1.50)\n", o, l, o / l }'
