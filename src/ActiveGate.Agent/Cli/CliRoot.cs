@@ -15,6 +15,8 @@ internal static class CliRoot
         root.Subcommands.Add(StatusCommand.Create());
         root.Subcommands.Add(RadioCommands.CreateRadio());
         root.Subcommands.Add(RadioCommands.CreateCapture());
+        root.Subcommands.Add(MeshCommands.CreateMesh());
+        root.Subcommands.Add(MeshCommands.CreatePing());
         return root;
     }
 }

@@ -1,6 +1,7 @@
 using ActiveGate.Agent.Diagnostics;
 using ActiveGate.Agent.Health;
 using ActiveGate.Agent.Logging;
+using ActiveGate.Agent.Mesh;
 using ActiveGate.Agent.Options;
 using ActiveGate.Agent.Radio;
 using ActiveGate.Agent.Systemd;
@@ -74,6 +75,7 @@ public static class AgentHost
         AddValidatedOptions<LogOptions, LogOptionsValidator>(builder, errors, LogOptions.SectionName);
         AddValidatedOptions<DiagnosticsOptions, DiagnosticsOptionsValidator>(builder, errors, DiagnosticsOptions.SectionName);
         AddValidatedOptions<RadioOptions, RadioOptionsValidator>(builder, errors, RadioOptions.SectionName);
+        AddValidatedOptions<MeshOptions, MeshOptionsValidator>(builder, errors, MeshOptions.SectionName);
 
         bool underSystemd = SystemdHelpers.IsSystemdService();
         services.AddSingleton<AgentLogging>();
@@ -89,6 +91,11 @@ public static class AgentHost
         services.AddHostedService(sp => sp.GetRequiredService<RadioService>());
         services.AddSingleton<IDiagnosticsCommand, RadioDiagnostics>();
         services.AddSingleton<IDiagnosticsCommand, CaptureDiagnostics>();
+
+        services.AddSingleton<MeshService>();
+        services.AddHostedService(sp => sp.GetRequiredService<MeshService>());
+        services.AddSingleton<IDiagnosticsCommand, MeshDiagnostics>();
+        services.AddSingleton<IDiagnosticsCommand, PingDiagnostics>();
         services.AddHostedService<DiagnosticsServer>();
         services.AddHostedService<HeartbeatService>();
         services.AddHostedService<WatchdogService>();
