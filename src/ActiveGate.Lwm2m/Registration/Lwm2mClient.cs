@@ -498,7 +498,22 @@ public sealed class Lwm2mClient : IAsyncDisposable
         var endpoint = new CoapEndpoint(transport, new CoapEndpointOptions { TransmissionParameters = _options.TransmissionParameters }, _time, _loggerFactory?.CreateLogger("ActiveGate.Coap"));
         var handler = new Lwm2mRequestHandler(Model, _codec, Attributes, origin == Lwm2mOrigin.DeviceManagement ? _observations : null, origin, _logger);
         var connection = new Connection(account, remote, transport, endpoint, handler, _options.RequestTimeout, this);
-        await connection.StartAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (transport is DtlsPskClientTransport dtls)
+            {
+                // Handshake first so a wrong key or identity is reported as such, not as a CoAP timeout.
+                await dtls.ConnectAsync(remote, cancellationToken).ConfigureAwait(false);
+            }
+
+            await connection.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
         lock (_gate)
         {
             _handlers.Add(handler);
