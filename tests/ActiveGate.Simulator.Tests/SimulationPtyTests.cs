@@ -196,4 +196,24 @@ public sealed class SimulationPtyTests
             Assert.True(watch.Elapsed >= TimeSpan.FromMilliseconds(300), $"request and response crossed the air in {watch.Elapsed}");
         }
     }
+
+    [Fact]
+    public async Task Serves_an_agent_that_closes_the_port_and_opens_it_again()
+    {
+        (Simulation sim, SerialRadioLink first) = await StartAsync(new SimulatorOptions { Plugs = 1, Dins = 0 });
+        await using (sim)
+        {
+            await using (first)
+            {
+                Assert.Equal(CoapCode.Content, (await new MeshHost(first).RequestAsync(s_plug1, CoapCode.Get, "/ch/1/power")).Code);
+            }
+
+            await using var second = new SerialRadioLink(new SerialRadioOptions { Port = sim.DevicePath, TxStatusTimeout = TimeSpan.FromSeconds(2) });
+            await second.InitializeAsync(CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+            CoapMessage response = await new MeshHost(second).RequestAsync(s_plug1, CoapCode.Get, "/ch/1/energy");
+            Assert.Equal(CoapCode.Content, response.Code);
+            Assert.True(double.Parse(response.PayloadAsString, CultureInfo.InvariantCulture) > 0);
+            Assert.True(sim.Board.MacQueries >= 2);
+        }
+    }
 }

@@ -18,7 +18,8 @@ internal sealed class MeshHost(IRadioLink radio, ushort panId = 0xABCD)
 {
     private readonly ContextTable _contexts = ContextTable.WithContext0(Ipv6Prefix.DefaultMesh);
     private byte _dsn;
-    private ushort _messageId = 0x4000;
+    // Random like a real client: a restarted host must not hit the node's CoAP deduplication with old MIDs.
+    private ushort _messageId = (ushort)Random.Shared.Next();
 
     public MacAddress Mac => MacAddress.FromExtended(radio.ExtendedAddress ?? throw new InvalidOperationException("radio not up"));
 
