@@ -378,8 +378,12 @@ public sealed class DurableOutbox : IAsyncDisposable, IDisposable
         Span<byte> header = stackalloc byte[OutboxRecordFormat.SegmentHeaderSize];
         OutboxRecordFormat.WriteSegmentHeader(header, firstSequence);
         stream.Write(header);
-        // The header reaches the disk with the first fsync of records. (The directory entry is not fsync'd:
-        // .NET cannot open a directory; ext4's default data=ordered commits it with the file's data.)
+        // The header reaches the disk with the first fsync of records; the new directory entry needs its own fsync.
+        if (!_options.UnsafeSkipFsync)
+        {
+            DirectorySync.TryFlush(_directory);
+        }
+
         var segment = new SegmentInfo(path, firstSequence) { Length = header.Length };
         lock (_gate)
         {

@@ -261,4 +261,11 @@ public sealed class DurableOutboxTests : IDisposable
         using var reopened = DurableOutbox.Open(Options());
         Assert.Equal(1, All(reopened)[0].Sequence);
     }
+
+    [Fact]
+    public void Directory_fsync_works_on_linux()
+    {
+        Assert.Equal(OperatingSystem.IsLinux(), DirectorySync.TryFlush(_dir.Path));
+        Assert.False(DirectorySync.TryFlush(Path.Combine(_dir.Path, "missing")));
+    }
 }

@@ -4,8 +4,6 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace ActiveGate.Agent.Outbox;
 
-// Lives here until ActiveGate.Agent references ActiveGate.OneM2m again; then it belongs in src/ActiveGate.Agent/Outbox/.
-
 /// <summary>
 /// Bridges the outbox to the oneM2M interworking: decodes each entry (<see cref="ReadingRecordCodec"/>), uses the
 /// outbox sequence as the reading sequence (so the contentInstance name is stable across retries and restarts), and
