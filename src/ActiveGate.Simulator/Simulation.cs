@@ -60,6 +60,9 @@ public sealed class Simulation : IAsyncDisposable
     /// <summary>The pty path the agent opens.</summary>
     public string DevicePath => _pty.SlavePath;
 
+    /// <summary>Bytes the board could not write because nobody read the pty (no agent attached).</summary>
+    public long BytesDroppedOnPty => _pty.BytesDropped;
+
     /// <summary>The radio board.</summary>
     public SimulatedRadioBoard Board { get; }
 
@@ -141,7 +144,9 @@ public sealed class Simulation : IAsyncDisposable
     private void AddNode(DeviceKind kind, int index, Ipv6Prefix prefix, TimeProvider time, ILoggerFactory loggers)
     {
         ulong eui = NodeEui64(kind, index);
-        var device = new SimulatedDevice(kind, index, eui, time, HashCode.Combine(Options.Seed, eui));
+        // Deterministic per (seed, node): HashCode.Combine is randomised per process, so mix by hand.
+        int seed = unchecked((Options.Seed * 486_187_739) ^ (int)eui ^ (int)(eui >> 32));
+        var device = new SimulatedDevice(kind, index, eui, time, seed);
         string name = $"{(kind == DeviceKind.ActivePlug ? "plug" : "din")}-{index}";
         _nodes.Add(new SimulatedNode(name, device, Air, Options.Channel, Options.PanId, prefix, Options.ReportInterval, Options.BlockSize, time, loggers));
     }

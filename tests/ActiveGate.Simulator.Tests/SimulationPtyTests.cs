@@ -216,4 +216,32 @@ public sealed class SimulationPtyTests
             Assert.True(sim.Board.MacQueries >= 2);
         }
     }
+
+    [Fact]
+    public async Task Output_nobody_reads_is_dropped_instead_of_stalling_and_the_next_agent_still_gets_through()
+    {
+        await using Simulation sim = Simulation.Create(new SimulatorOptions { Plugs = 1, Dins = 0 });
+        await sim.StartAsync(CancellationToken.None);
+        byte[] frame = [0x41, 0xD8, 0x01, 0xCD, 0xAB, 0xFF, 0xFF, .. Enumerable.Repeat((byte)0x55, 90)];
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        long dropped = 0;
+        for (int i = 0; i < 3000 && dropped == 0; i++)
+        {
+            sim.Board.Deliver(frame); // a node chattering while no agent has the port open
+            dropped = sim.BytesDroppedOnPty;
+        }
+
+        Assert.True(dropped > 0, "the pty buffer never filled");
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"writing took {watch.Elapsed}");
+
+        await using var link = new SerialRadioLink(new SerialRadioOptions { Port = sim.DevicePath, TxStatusTimeout = TimeSpan.FromSeconds(2) });
+        await link.InitializeAsync(CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        while (link.ReceivedFrames.TryRead(out _))
+        {
+            // Stale frames from before the agent came.
+        }
+
+        CoapMessage response = await new MeshHost(link).RequestAsync(s_plug1, CoapCode.Get, "/ch/1/current");
+        Assert.Equal(CoapCode.Content, response.Code);
+    }
 }

@@ -10,10 +10,16 @@ namespace ActiveGate.Simulator.Pty;
 /// The simulator also keeps the slave open itself. Otherwise reading the master fails with EIO whenever
 /// no agent has the slave open (before it starts, while it reconnects), and the board would "unplug".
 /// The line is put in raw mode (cfmakeraw): no echo, no CR/LF translation, 8-bit clean for SLIP.
+/// The master is non-blocking: when no agent reads and the tty buffer is full, what the board sends is
+/// dropped (counted), as a UART's output is lost on an unplugged cable, instead of stalling the mesh.
 /// </remarks>
 public sealed partial class PseudoTerminal : IDisposable
 {
     private const short PollIn = 0x001;
+    private const short PollOut = 0x004;
+    private const int FGetFl = 3;
+    private const int FSetFl = 4;
+    private const int ONonBlock = 0x800;
     private const short PollErr = 0x008;
     private const short PollHup = 0x010;
     private const int EINTR = 4;
@@ -33,6 +39,9 @@ public sealed partial class PseudoTerminal : IDisposable
 
     /// <summary>The device path the agent opens.</summary>
     public string SlavePath { get; }
+
+    /// <summary>Bytes dropped because nobody read the terminal and its buffer was full.</summary>
+    public long BytesDropped { get; private set; }
 
     /// <summary>Opens a new pseudo-terminal pair in raw mode.</summary>
     public static PseudoTerminal Open()
@@ -62,6 +71,12 @@ public sealed partial class PseudoTerminal : IDisposable
         try
         {
             MakeRaw(slave);
+            int flags = Native.fcntl(master, FGetFl, 0);
+            if (flags < 0 || Native.fcntl(master, FSetFl, flags | ONonBlock) < 0)
+            {
+                throw new IOException($"fcntl(O_NONBLOCK) failed: errno {Marshal.GetLastPInvokeError()}");
+            }
+
             string path = SlaveName(slave);
             return new PseudoTerminal(master, slave, path);
         }
@@ -128,18 +143,30 @@ public sealed partial class PseudoTerminal : IDisposable
                     while (offset < data.Length)
                     {
                         nint n = Native.write(_master, p + offset, (nuint)(data.Length - offset));
-                        if (n < 0)
+                        if (n >= 0)
                         {
-                            int errno = Marshal.GetLastPInvokeError();
-                            if (errno is EINTR or EAGAIN)
-                            {
-                                continue;
-                            }
+                            offset += (int)n;
+                            continue;
+                        }
 
+                        int errno = Marshal.GetLastPInvokeError();
+                        if (errno == EINTR)
+                        {
+                            continue;
+                        }
+
+                        if (errno != EAGAIN)
+                        {
                             throw new IOException($"write failed: errno {errno}");
                         }
 
-                        offset += (int)n;
+                        // Buffer full: give a slow reader 20 ms, then drop the rest of this write.
+                        var poll = new PollFd { Fd = _master, Events = PollOut };
+                        if (Native.poll(ref poll, 1, 20) <= 0)
+                        {
+                            BytesDropped += data.Length - offset;
+                            return;
+                        }
                     }
                 }
             }
@@ -227,5 +254,8 @@ public sealed partial class PseudoTerminal : IDisposable
 
         [LibraryImport(LibC, SetLastError = true)]
         public static partial int close(int fd);
+
+        [LibraryImport(LibC, SetLastError = true)]
+        public static partial int fcntl(int fd, int command, int argument);
     }
 }
