@@ -263,10 +263,13 @@ public sealed class Lwm2mClient : IAsyncDisposable
         ? (SecurityMode.PreSharedKey, Encoding.UTF8.GetBytes(_options.PskIdentity ?? string.Empty), _options.PskKey)
         : (SecurityMode.NoSec, [], ReadOnlyMemory<byte>.Empty);
 
-    private static IDatagramTransport DefaultTransport(SecurityAccount account) => account.Mode switch
+    private IDatagramTransport DefaultTransport(SecurityAccount account) => account.Mode switch
     {
         SecurityMode.NoSec => UdpDatagramTransport.CreateClient(),
-        SecurityMode.PreSharedKey => new DtlsPskClientTransport(new DtlsPskClientOptions { Credential = new PskCredential(account.PskIdentity.Span, account.SecretKey.Span) }),
+        SecurityMode.PreSharedKey => new DtlsPskClientTransport(
+            new DtlsPskClientOptions { Credential = new PskCredential(account.PskIdentity.Span, account.SecretKey.Span), HandshakeTimeout = _options.HandshakeTimeout },
+            _loggerFactory?.CreateLogger("ActiveGate.Coap.Dtls"),
+            _time),
         _ => throw new NotSupportedException($"Security mode {account.Mode} is not supported (NoSec and PSK are)."),
     };
 
@@ -363,6 +366,7 @@ public sealed class Lwm2mClient : IAsyncDisposable
     {
         int failures = 0;
         bool bootstrapNeeded = false;
+        string? bootstrapReason = null;   // why the client is (still) bootstrapping, kept visible across attempts
         while (!stopping.IsCancellationRequested)
         {
             var servers = Server.GetServers();
@@ -377,17 +381,19 @@ public sealed class Lwm2mClient : IAsyncDisposable
                     continue;
                 }
 
-                SetState(Lwm2mClientState.Bootstrapping, null);
+                SetState(Lwm2mClientState.Bootstrapping, bootstrapReason);
                 string? error = await BootstrapAsync(bootstrapAccount, stopping).ConfigureAwait(false);
                 if (error is null)
                 {
                     bootstrapNeeded = false;
+                    bootstrapReason = null;
                     failures = 0;
                     continue;
                 }
 
                 failures++;
-                SetState(Lwm2mClientState.Bootstrapping, "bootstrap failed: " + error);
+                bootstrapReason = "bootstrap failed: " + error;
+                SetState(Lwm2mClientState.Bootstrapping, bootstrapReason);
                 await DelayAsync(Backoff(failures), stopping).ConfigureAwait(false);
                 continue;
             }
@@ -421,7 +427,8 @@ public sealed class Lwm2mClient : IAsyncDisposable
 
                 if (failures >= _options.RegistrationAttempts && Security.BootstrapAccount is not null)
                 {
-                    SetState(Lwm2mClientState.Bootstrapping, reason + "; falling back to bootstrap");
+                    bootstrapReason = reason + "; falling back to bootstrap";
+                    SetState(Lwm2mClientState.Bootstrapping, bootstrapReason);
                     bootstrapNeeded = true;
                     failures = 0;
                     continue;
@@ -449,6 +456,7 @@ public sealed class Lwm2mClient : IAsyncDisposable
                     return;
                 case Outcome.Bootstrap:
                     bootstrapNeeded = true;
+                    bootstrapReason = "requested by the server (/1/x/9)";
                     break;
                 case Outcome.Disable:
                     TimeSpan wait;

@@ -54,6 +54,9 @@ public sealed record Lwm2mClientOptions
     /// <summary>Timeout of Register/Update/De-register exchanges; null: MAX_TRANSMIT_WAIT (93 s).</summary>
     public TimeSpan? RequestTimeout { get; init; }
 
+    /// <summary>DTLS handshake timeout (a server that silently drops a wrong PSK is detected after this).</summary>
+    public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Re-register when the host's addresses change (NoSec binding moves with the address).</summary>
     public bool WatchAddressChanges { get; init; } = true;
 
