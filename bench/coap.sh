@@ -4,7 +4,7 @@
 #   2. Load comparison: the same load generator (ours: many outstanding CON GETs on loopback) against
 #      our CoapServer and against libcoap's coap-server-notls, same resource path and payload, same run.
 #      Prints requests/s for each and the ratio (goal: ours >= 1.5 x libcoap).
-# Environment: COAP_BENCH_SECONDS (5), COAP_BENCH_CONCURRENCY (64), COAP_BENCH_ENDPOINTS (4), COAP_BENCH_CLIENT (raw|stack),
+# Environment: COAP_BENCH_SECONDS (5), COAP_BENCH_ROUNDS (3), COAP_BENCH_CONCURRENCY (64), COAP_BENCH_ENDPOINTS (4), COAP_BENCH_CLIENT (raw|stack),
 #   COAP_BENCH_PAYLOAD (16 bytes), COAP_BENCH_SKIP_CODEC=1 to run only the load comparison,
 #   COAP_BENCH_OURS_CMD to serve with another command (e.g. "activegate coap serve --port {port}");
 #   it must serve GET /bench with the payload or accept a PUT of it.
@@ -15,6 +15,7 @@ RUN_SECONDS=${COAP_BENCH_SECONDS:-5}
 CONCURRENCY=${COAP_BENCH_CONCURRENCY:-64}
 ENDPOINTS=${COAP_BENCH_ENDPOINTS:-4}
 PAYLOAD=${COAP_BENCH_PAYLOAD:-0123456789abcdef}
+ROUNDS=${COAP_BENCH_ROUNDS:-3}
 
 command -v coap-server-notls >/dev/null || { echo "coap-server-notls not found (apt-get install libcoap3-bin)" >&2; exit 1; }
 
@@ -42,12 +43,12 @@ wait_for() { # uri
   echo "server at $1 did not come up" >&2; return 1
 }
 
-load() { # uri -> prints requests/s
+load() { # uri -> prints requests/s (details on stderr)
   "${BENCH[@]}" load --uri "$1" --seconds "$RUN_SECONDS" --concurrency "$CONCURRENCY" --endpoints "$ENDPOINTS" --client "${COAP_BENCH_CLIENT:-raw}" \
     | tee /dev/stderr | awk '/^requests\/s:/ { print $2 }'
 }
 
-echo "== Load: ActiveGate CoapServer =="
+echo "== Load (median of $ROUNDS alternating rounds, $RUN_SECONDS s each) =="
 ours_port=$("${BENCH[@]}" free-port)
 if [[ -n "${COAP_BENCH_OURS_CMD:-}" ]]; then
   ${COAP_BENCH_OURS_CMD//\{port\}/$ours_port} >/dev/null 2>&1 &
@@ -55,20 +56,29 @@ else
   "${BENCH[@]}" serve --port "$ours_port" --payload "$PAYLOAD" >/dev/null 2>&1 &
 fi
 PIDS+=($!)
-wait_for "coap://127.0.0.1:$ours_port/bench"
-coap-client-notls -m put -f "$payload_file" "coap://127.0.0.1:$ours_port/bench" >/dev/null 2>&1 || true
-ours=$(load "coap://127.0.0.1:$ours_port/bench")
-kill "${PIDS[-1]}" 2>/dev/null || true
-
-echo "== Load: libcoap coap-server-notls =="
 libcoap_port=$("${BENCH[@]}" free-port)
 coap-server-notls -A 127.0.0.1 -p "$libcoap_port" -d 10 >/dev/null 2>&1 &
 PIDS+=($!)
 wait_for "coap://127.0.0.1:$libcoap_port/time"
+wait_for "coap://127.0.0.1:$ours_port/bench"
+# Same resource path and payload on both servers.
+coap-client-notls -m put -f "$payload_file" "coap://127.0.0.1:$ours_port/bench" >/dev/null 2>&1 || true
 coap-client-notls -m put -f "$payload_file" "coap://127.0.0.1:$libcoap_port/bench" >/dev/null
-libcoap=$(load "coap://127.0.0.1:$libcoap_port/bench")
-kill "${PIDS[-1]}" 2>/dev/null || true
 rm -f "$payload_file"
 
+ours_runs=(); libcoap_runs=()
+for round in $(seq 1 "$ROUNDS"); do
+  echo "-- round $round: ActiveGate CoapServer" >&2
+  ours_runs+=("$(load "coap://127.0.0.1:$ours_port/bench")")
+  echo "-- round $round: libcoap coap-server-notls" >&2
+  libcoap_runs+=("$(load "coap://127.0.0.1:$libcoap_port/bench")")
+done
+
+median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+ours=$(median "${ours_runs[@]}")
+libcoap=$(median "${libcoap_runs[@]}")
+
 echo "== Result =="
+echo "ours runs (req/s): ${ours_runs[*]}"
+echo "libcoap runs (req/s): ${libcoap_runs[*]}"
 awk -v o="$ours" -v l="$libcoap" 'BEGIN { printf "ours: %d req/s\nlibcoap: %d req/s\nratio: %.2f (goal >= 1.50)\n", o, l, o / l }'

@@ -9,7 +9,7 @@ using BenchmarkDotNet.Running;
 
 // Modes:
 //   codec [BenchmarkDotNet args]                 BenchmarkDotNet on the codec (ns/op, bytes allocated)
-//   serve --port P [--payload TEXT]              our CoapServer on 127.0.0.1:P with GET/PUT /bench
+//   serve --port P [--payload TEXT] [--receive-loops N]   our CoapServer on 127.0.0.1:P with GET/PUT /bench
 //   free-port                                    prints a free UDP port on 127.0.0.1
 //   load --uri URI [--seconds S] [--concurrency C] [--endpoints E] [--client raw|stack]   CON GET load, prints requests/s
 string mode = args.Length > 0 ? args[0] : "codec";
@@ -29,7 +29,10 @@ switch (mode)
     {
         int port = int.Parse(Option("--port", "5683"), CultureInfo.InvariantCulture);
         byte[] payload = Encoding.UTF8.GetBytes(Option("--payload", "0123456789abcdef"));
-        await using var server = new CoapServer(new UdpDatagramTransport(new IPEndPoint(IPAddress.Loopback, port)));
+        int loops = int.Parse(Option("--receive-loops", "1"), CultureInfo.InvariantCulture);
+        await using var server = new CoapServer(
+            new UdpDatagramTransport(new IPEndPoint(IPAddress.Loopback, port)),
+            new CoapServerOptions { Endpoint = new ActiveGate.Coap.Stack.CoapEndpointOptions { ReceiveConcurrency = loops } });
         server.Root.Add(new BenchResource(payload));
         await server.StartAsync();
         Console.WriteLine($"serving coap://127.0.0.1:{port}/bench");

@@ -19,9 +19,18 @@ public readonly struct CoapOption : IEquatable<CoapOption>
     /// <summary>The raw value (uint options are big-endian with leading zeros removed).</summary>
     public ReadOnlyMemory<byte> Value { get; }
 
+    // Shared one-byte values: options such as Content-Format 0/40/50, Observe or small block
+    // numbers are created on every message, and their values are never mutated.
+    private static readonly byte[][] s_smallValues = Enumerable.Range(0, 256).Select(i => new[] { (byte)i }).ToArray();
+
     /// <summary>Creates a uint option in its shortest form (RFC 7252 §3.2: 0 is the empty value).</summary>
     public static CoapOption FromUInt(CoapOptionNumber number, uint value)
     {
+        if (value < 256)
+        {
+            return new CoapOption(number, value == 0 ? ReadOnlyMemory<byte>.Empty : s_smallValues[value]);
+        }
+
         Span<byte> scratch = stackalloc byte[4];
         int length = WriteUInt(value, scratch);
         return new CoapOption(number, scratch[..length].ToArray());

@@ -45,7 +45,20 @@ public sealed class CoapOptionList : IReadOnlyList<CoapOption>
     public void Set(CoapOptionNumber number, uint value) => Set(CoapOption.FromUInt(number, value));
 
     /// <summary>Removes every option with this number; returns how many were removed.</summary>
-    public int RemoveAll(CoapOptionNumber number) => _options.RemoveAll(o => o.Number == number);
+    public int RemoveAll(CoapOptionNumber number)
+    {
+        int removed = 0;
+        for (int i = _options.Count - 1; i >= 0; i--)
+        {
+            if (_options[i].Number == number)
+            {
+                _options.RemoveAt(i);
+                removed++;
+            }
+        }
+
+        return removed;
+    }
 
     /// <summary>Removes every option.</summary>
     public void Clear() => _options.Clear();

@@ -7,13 +7,15 @@ namespace ActiveGate.Coap.Server;
 /// <summary>What a <see cref="CoapResource"/> handler sees of a request (with the whole body after Block1 reassembly).</summary>
 public sealed class CoapRequestContext
 {
+    private readonly int _matchedSegments;
+
     internal CoapRequestContext(CoapServer server, CoapMessage message, EndPoint remote, IReadOnlyList<string> path, int matchedSegments, ReadOnlyMemory<byte> payload, bool isNotification)
     {
         Server = server;
         Message = message;
         Remote = remote;
         Path = path;
-        RemainingPath = path.Skip(matchedSegments).ToArray();
+        _matchedSegments = matchedSegments;
         Payload = payload;
         IsNotification = isNotification;
     }
@@ -34,7 +36,7 @@ public sealed class CoapRequestContext
     public IReadOnlyList<string> Path { get; }
 
     /// <summary>Segments below the resource that handles the request (only for resources with <see cref="CoapResource.HandlesSubPaths"/>).</summary>
-    public IReadOnlyList<string> RemainingPath { get; }
+    public IReadOnlyList<string> RemainingPath => _matchedSegments >= Path.Count ? [] : Path.Skip(_matchedSegments).ToArray();
 
     /// <summary>Uri-Query arguments.</summary>
     public IReadOnlyList<string> Query => Message.UriQuery;

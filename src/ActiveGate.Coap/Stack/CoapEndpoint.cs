@@ -105,7 +105,14 @@ public sealed partial class CoapEndpoint : IAsyncDisposable
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         lock (_startLock)
         {
-            _receiveLoop ??= Task.Run(() => ReceiveLoopAsync(_stopping.Token));
+            // Long-running: a transport whose receive blocks (UDP) keeps this thread to itself;
+            // an asynchronous one (in-memory, DTLS) continues on the thread pool after its first await.
+            _receiveLoop ??= Task.WhenAll(Enumerable.Range(0, Math.Max(1, _options.ReceiveConcurrency)).Select(_ =>
+                Task.Factory.StartNew(
+                    () => ReceiveLoopAsync(_stopping.Token),
+                    CancellationToken.None,
+                    TaskCreationOptions.LongRunning,
+                    TaskScheduler.Default).Unwrap()));
         }
     }
 

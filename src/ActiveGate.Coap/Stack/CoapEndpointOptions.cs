@@ -21,6 +21,13 @@ public sealed record CoapEndpointOptions
     /// <summary>Size of the receive buffer; larger datagrams are counted and dropped.</summary>
     public int ReceiveBufferSize { get; init; } = 65_536;
 
+    /// <summary>
+    /// Receive loops reading the transport in parallel (default 1). More than one lets a busy
+    /// server use several cores; datagrams from one peer may then be processed out of order,
+    /// which CoAP tolerates (deduplication and matching are thread-safe, block-wise transfers are lock-step).
+    /// </summary>
+    public int ReceiveConcurrency { get; init; } = 1;
+
     /// <summary>Whether disposing the endpoint disposes the transport.</summary>
     public bool OwnsTransport { get; init; } = true;
 }

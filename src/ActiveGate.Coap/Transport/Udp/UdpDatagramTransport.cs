@@ -16,7 +16,8 @@ public sealed class UdpDatagramTransport : IDatagramTransport
 
     private readonly Socket _socket;
     private readonly EndPoint _anyRemote;
-    private readonly SocketAddress _receiveAddress;
+    [ThreadStatic]
+    private static SocketAddress? t_receiveAddress;
     private readonly AddressCache _addresses = new();
     private int _disposed;
 
@@ -36,6 +37,7 @@ public sealed class UdpDatagramTransport : IDatagramTransport
             }
 
             _socket.ReceiveBufferSize = 1 << 20;
+            _socket.ReceiveTimeout = 250;
             _socket.SendBufferSize = 1 << 20;
             _socket.Bind(localEndPoint);
         }
@@ -48,7 +50,6 @@ public sealed class UdpDatagramTransport : IDatagramTransport
         _anyRemote = localEndPoint.AddressFamily == AddressFamily.InterNetworkV6
             ? new IPEndPoint(IPAddress.IPv6Any, 0)
             : new IPEndPoint(IPAddress.Any, 0);
-        _receiveAddress = new SocketAddress(localEndPoint.AddressFamily);
         MaxDatagramSize = maxDatagramSize;
         LocalEndPoint = _socket.LocalEndPoint!;
     }
@@ -64,23 +65,47 @@ public sealed class UdpDatagramTransport : IDatagramTransport
     public int MaxDatagramSize { get; }
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// With <see cref="BlockingReceive"/> (the default) the call waits in the kernel's recvfrom on
+    /// the calling thread (the endpoint runs its receive loop on a dedicated thread), waking every
+    /// 250 ms to observe cancellation: per datagram that costs one system call and no thread hop,
+    /// which is what a single-threaded C server such as libcoap does with epoll. Otherwise queued
+    /// datagrams are taken synchronously and the socket is awaited asynchronously when empty.
+    /// </remarks>
     public ValueTask<DatagramReceiveResult> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
-
-        // Under load datagrams queue up in the socket: take them synchronously (no async
-        // machinery, no allocation for the sender's address) and wait asynchronously only when idle.
-        if (_socket.Available > 0)
+        if (BlockingReceive || _socket.Available > 0)
         {
-            lock (_receiveAddress)
+            // Per-thread scratch address: several receive loops may share one socket.
+            SocketAddress receiveAddress = t_receiveAddress is { } cached && cached.Family == _socket.AddressFamily
+                ? cached
+                : t_receiveAddress = new SocketAddress(_socket.AddressFamily);
             {
-                int length = _socket.ReceiveFrom(buffer.Span, SocketFlags.None, _receiveAddress);
-                return new ValueTask<DatagramReceiveResult>(new DatagramReceiveResult(length, _addresses.ToEndPoint(_receiveAddress)));
+                while (true)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    try
+                    {
+                        int length = _socket.ReceiveFrom(buffer.Span, SocketFlags.None, receiveAddress);
+                        return new ValueTask<DatagramReceiveResult>(new DatagramReceiveResult(length, _addresses.ToEndPoint(receiveAddress)));
+                    }
+                    catch (SocketException ex) when (ex.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock)
+                    {
+                        // Receive timeout: look at the cancellation token and wait again.
+                    }
+                }
             }
         }
 
         return ReceiveSlowAsync(buffer, cancellationToken);
     }
+
+    /// <summary>
+    /// True (default): receives block the calling thread (cheapest per datagram; the endpoint's
+    /// receive loop has its own thread). False: asynchronous receives when the socket is empty.
+    /// </summary>
+    public bool BlockingReceive { get; init; } = true;
 
     private async ValueTask<DatagramReceiveResult> ReceiveSlowAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
