@@ -43,6 +43,7 @@ public class SlipRadioLink : IRadioLink
     private readonly long[] _errors = new long[Enum.GetValues<RadioErrorReason>().Length];
     private readonly Dictionary<TxStatus, long> _txStatusCounts = [];
     private readonly Queue<TxRecord> _txHistory = new();
+    private readonly byte[][] _sendHeaders = CreateSendHeaders();
 
     private TaskCompletionSource _upSignal = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private RadioLinkState _state;
@@ -244,9 +245,7 @@ public class SlipRadioLink : IRadioLink
             TxResult result;
             try
             {
-                byte[] header = new byte[SlipRadioCodec.SendHeaderLength];
-                SlipRadioCodec.TryWriteSendHeader(sessionId, header, out _);
-                await WriteMessageAsync(header, mpduWithoutFcs, cancellationToken).ConfigureAwait(false);
+                await WriteMessageAsync(_sendHeaders[sessionId], mpduWithoutFcs, cancellationToken).ConfigureAwait(false);
                 Interlocked.Increment(ref _framesOut);
                 _tap?.OnFrame(RadioFrameDirection.Out, _time.GetUtcNow(), mpduWithoutFcs.Span);
                 result = await report.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -884,4 +883,17 @@ public class SlipRadioLink : IRadioLink
     }
 
     private void Count(RadioErrorReason reason) => Interlocked.Increment(ref _errors[(int)reason]);
+
+    // One immutable "!S sid 0" header per session id, so a transmit does not allocate one.
+    private static byte[][] CreateSendHeaders()
+    {
+        byte[][] headers = new byte[SlipRadioCodec.SessionIdCount][];
+        for (int sid = 0; sid < headers.Length; sid++)
+        {
+            headers[sid] = new byte[SlipRadioCodec.SendHeaderLength];
+            SlipRadioCodec.TryWriteSendHeader((byte)sid, headers[sid], out _);
+        }
+
+        return headers;
+    }
 }
