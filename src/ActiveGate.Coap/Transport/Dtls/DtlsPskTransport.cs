@@ -88,6 +88,10 @@ public abstract class DtlsPskTransport : IDatagramTransport
     /// <summary>Datagrams dropped: no session, queue full, or not DTLS.</summary>
     public long DatagramsDropped => Interlocked.Read(ref _datagramsDropped);
 
+    /// <summary>For tests and diagnostics: each session's peer and state.</summary>
+    internal IReadOnlyList<string> DescribeSessions() =>
+        Sessions.Select(pair => $"{pair.Key} {(pair.Value.IsEstablished ? "established" : "handshaking")} link-closed={pair.Value.Link.IsClosed}").ToArray();
+
     private protected DtlsPskTransportOptions Options { get; }
 
     private protected ILogger Logger { get; }
