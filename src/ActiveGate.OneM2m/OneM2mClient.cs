@@ -74,6 +74,24 @@ public sealed class OneM2mClient
     public Task<ResponsePrimitive> DeleteAsync(string path, CancellationToken cancellationToken = default)
         => SendAsync(ep => new RequestPrimitive { Operation = Operation.Delete, To = ep.Structured(path) }, cancellationToken);
 
+    /// <summary>
+    /// Reads the CSEBase and picks the highest release both sides support (pitfall 1 of the notes: read <c>srv</c>,
+    /// choose from it). Returns null when the CSE cannot be read or shares no release with <paramref name="ours"/>.
+    /// </summary>
+    public async Task<string?> NegotiateReleaseAsync(IReadOnlyList<string> ours, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(ours);
+        ResponsePrimitive r = await RetrieveAsync("", cancellationToken: cancellationToken).ConfigureAwait(false);
+        CseBase? cb = r.IsSuccess ? r.ReadResource(CseBase.RootKey, OneM2mJsonContext.Default.CseBase) : null;
+        if (cb?.SupportedReleaseVersions is not { } theirs)
+        {
+            return null;
+        }
+
+        // Release names order as 1 < 2 < 2a < 3 < 4 < 5 with ordinal comparison.
+        return ours.Where(theirs.Contains).OrderDescending(StringComparer.Ordinal).FirstOrDefault();
+    }
+
     public Task<ResponsePrimitive> CreateAeAsync(ApplicationEntity ae, CancellationToken cancellationToken = default)
         => CreateAsync("", ResourceType.AE, ApplicationEntity.RootKey, ae, OneM2mJsonContext.Default.ApplicationEntity, cancellationToken: cancellationToken);
 

@@ -113,5 +113,11 @@ public sealed class InterworkingOptions
     /// <summary>Long-poll timeout of the pollingChannel request.</summary>
     public TimeSpan PollTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Lifetime set as <c>et</c> on the AE, containers and subscriptions; null leaves the CSE default (ACME: 5 years,
+    /// OpenMTC: 1 hour). Expired resources are re-created on the next 4004, so a short lifetime is self-healing.
+    /// </summary>
+    public TimeSpan? ResourceLifetime { get; set; }
+
     public bool Reachable => PointOfAccess.Count > 0;
 }

@@ -99,6 +99,7 @@ public sealed class OneM2mInterworking : IDisposable
                 PointOfAccess = _options.Reachable ? [.. _options.PointOfAccess] : null,
                 SupportedReleaseVersions = [.. _options.SupportedReleases],
                 Labels = ["type/gateway", "app/activegate"],
+                ExpirationTime = ExpirationTime(),
             };
             ResponsePrimitive r = await _client.CreateAeAsync(ae, cancellationToken).ConfigureAwait(false);
             if (r.Outcome is ResponseOutcome.AlreadyExists or ResponseOutcome.AlreadyRegistered)
@@ -209,8 +210,12 @@ public sealed class OneM2mInterworking : IDisposable
 
     private static bool Exists(ResponsePrimitive r) => r.IsSuccess || r.Outcome == ResponseOutcome.AlreadyExists;
 
+    private string? ExpirationTime()
+        => _options.ResourceLifetime is { } lifetime ? OneM2mTimestamp.Format(_time.GetUtcNow() + lifetime) : null;
+
     private async Task<bool> CreateContainerAsync(string parent, Container container, CancellationToken ct)
     {
+        container.ExpirationTime ??= ExpirationTime();
         ResponsePrimitive r = await _client.CreateContainerAsync(parent, container, ct).ConfigureAwait(false);
         if (!Exists(r))
         {
@@ -291,6 +296,7 @@ public sealed class OneM2mInterworking : IDisposable
             NotificationUris = [origin],
             NotificationContentType = 1,
             EventNotificationCriteria = new EventNotificationCriteria { NotificationEventTypes = [eventType] },
+            ExpirationTime = ExpirationTime(),
         };
         ResponsePrimitive r = await _client.CreateAsync(parentPath, ResourceType.Subscription, Subscription.RootKey, sub,
             OneM2mJsonContext.Default.Subscription, cancellationToken: ct).ConfigureAwait(false);

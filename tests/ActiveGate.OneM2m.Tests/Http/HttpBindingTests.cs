@@ -246,4 +246,13 @@ public sealed class HttpBindingTests
         Assert.Single(a.Cse.Requests);
         Assert.Single(b.Requests);
     }
+
+    [Fact]
+    public async Task Release_is_negotiated_from_the_cse_base_srv()
+    {
+        await using var f = new CseFixture();
+        Assert.Equal("4", await f.Client.NegotiateReleaseAsync(["2a", "3", "4"]));
+        Assert.Equal("2a", await f.Client.NegotiateReleaseAsync(["2a"]));
+        Assert.Null(await f.Client.NegotiateReleaseAsync(["9"]));
+    }
 }

@@ -283,6 +283,21 @@ public sealed class InterworkingTests
         Assert.Empty(b.Violations);
     }
 
+    [Fact]
+    public async Task Resource_lifetime_sets_et_on_every_created_resource()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(s_t0);
+        await using var f = new CseFixture();
+        using var iw = new OneM2mInterworking(f.Client, new InterworkingOptions { ResourceLifetime = TimeSpan.FromHours(2) }, timeProvider: time);
+        Assert.True(await iw.EnsureDeviceAsync(new DeviceDescriptor("p1", DeviceKind.Plug, 1)));
+        foreach (string path in (string[])["cse-in/ActiveGate01", "cse-in/ActiveGate01/plug-p1", "cse-in/ActiveGate01/plug-p1/ch1/meas", "cse-in/ActiveGate01/plug-p1/ch1/cmd/cmdSub"])
+        {
+            Assert.Equal("20261124T220000", (string?)f.Cse.Find(path)!.Attributes["et"]);
+        }
+
+        f.AssertNoViolations();
+    }
+
     [Theory]
     [InlineData("{\"relay\":true}", true)]
     [InlineData("{\"relay\":false}", false)]
