@@ -26,6 +26,7 @@ public sealed partial class CoapClient
     public async IAsyncEnumerable<CoapResponse> ObserveAsync(CoapRequest request, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
+        EnsureSchemeMatchesTransport(request.Uri);
         IPEndPoint remote = await CoapUri.ResolveAsync(request.Uri, cancellationToken).ConfigureAwait(false);
         _endpoint.Start();
         CoapMessage template = BuildMessage(request);

@@ -91,6 +91,7 @@ public sealed partial class CoapClient : IAsyncDisposable
     public async Task<CoapResponse> SendAsync(CoapRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
+        EnsureSchemeMatchesTransport(request.Uri);
         IPEndPoint remote = await CoapUri.ResolveAsync(request.Uri, cancellationToken).ConfigureAwait(false);
         using CancellationTokenSource timeout = CreateTimeout(request.Timeout);
         using CancellationTokenSource linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
@@ -135,6 +136,15 @@ public sealed partial class CoapClient : IAsyncDisposable
         if (_ownsEndpoint)
         {
             await _endpoint.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>coaps:// over plain UDP would send secrets-free plaintext to a DTLS port: refuse it.</summary>
+    private void EnsureSchemeMatchesTransport(Uri uri)
+    {
+        if (CoapUri.IsSecure(uri) && _endpoint.Transport is UdpDatagramTransport)
+        {
+            throw new NotSupportedException("coaps:// needs a DTLS transport; construct the client with one (e.g. a DTLS-PSK client transport).");
         }
     }
 
