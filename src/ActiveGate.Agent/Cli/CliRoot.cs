@@ -17,6 +17,11 @@ internal static class CliRoot
         root.Subcommands.Add(RadioCommands.CreateCapture());
         root.Subcommands.Add(MeshCommands.CreateMesh());
         root.Subcommands.Add(MeshCommands.CreatePing());
+        root.Subcommands.Add(DeviceCommands.CreateDevices());
+        root.Subcommands.Add(DeviceCommands.CreateDevice());
+        root.Subcommands.Add(DeviceCommands.CreateSwitch());
+        root.Subcommands.Add(ProxyCommands.CreateOutbox());
+        root.Subcommands.Add(ProxyCommands.CreateUpstream());
         return root;
     }
 }

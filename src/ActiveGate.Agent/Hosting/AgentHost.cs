@@ -1,15 +1,23 @@
+using ActiveGate.Agent.Devices;
 using ActiveGate.Agent.Diagnostics;
 using ActiveGate.Agent.Health;
 using ActiveGate.Agent.Logging;
 using ActiveGate.Agent.Mesh;
 using ActiveGate.Agent.Options;
+using ActiveGate.Agent.Outbox;
+using ActiveGate.Agent.Proxy;
 using ActiveGate.Agent.Radio;
 using ActiveGate.Agent.Systemd;
+using ActiveGate.Devices;
+using ActiveGate.Devices.Registry;
+using ActiveGate.OneM2m.Interworking;
+using ActiveGate.OneM2m.Upstream;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Hosting.Systemd;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Serilog;
 
@@ -76,6 +84,9 @@ public static class AgentHost
         AddValidatedOptions<DiagnosticsOptions, DiagnosticsOptionsValidator>(builder, errors, DiagnosticsOptions.SectionName);
         AddValidatedOptions<RadioOptions, RadioOptionsValidator>(builder, errors, RadioOptions.SectionName);
         AddValidatedOptions<MeshOptions, MeshOptionsValidator>(builder, errors, MeshOptions.SectionName);
+        AddValidatedOptions<DevicesOptions, DevicesOptionsValidator>(builder, errors, DevicesOptions.SectionName);
+        AddValidatedOptions<UpstreamOptions, UpstreamOptionsValidator>(builder, errors, UpstreamOptions.SectionName);
+        AddValidatedOptions<OutboxSettings, OutboxSettingsValidator>(builder, errors, OutboxSettings.SectionName);
 
         bool underSystemd = SystemdHelpers.IsSystemdService();
         services.AddSingleton<AgentLogging>();
@@ -96,6 +107,33 @@ public static class AgentHost
         services.AddHostedService(sp => sp.GetRequiredService<MeshService>());
         services.AddSingleton<IDiagnosticsCommand, MeshDiagnostics>();
         services.AddSingleton<IDiagnosticsCommand, PingDiagnostics>();
+
+        services.AddSingleton(sp => new DeviceRegistry(Path.Combine(sp.GetRequiredService<AgentPaths>().StateDirectory, "devices.json")));
+        services.AddSingleton(sp =>
+        {
+            OutboxSettings settings = sp.GetRequiredService<IOptions<OutboxSettings>>().Value;
+            return new OutboxOptions
+            {
+                Directory = Path.Combine(sp.GetRequiredService<AgentPaths>().StateDirectory, "outbox"),
+                MaxBytes = settings.MaxBytes,
+                MaxAge = settings.MaxAge,
+                GroupCommitWindow = settings.GroupCommitWindow,
+            };
+        });
+        services.AddSingleton(sp => DurableOutbox.Open(sp.GetRequiredService<OutboxOptions>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<DurableOutbox>>()));
+        services.AddSingleton<ISampleSink, OutboxSampleSink>();
+        services.AddSingleton<DevicesService>();
+        services.AddHostedService(sp => sp.GetRequiredService<DevicesService>());
+        services.AddSingleton<IDiagnosticsCommand, DevicesDiagnostics>();
+        services.AddSingleton<IDiagnosticsCommand, DeviceDiagnostics>();
+        services.AddSingleton<IDiagnosticsCommand, SwitchDiagnostics>();
+
+        services.AddSingleton(sp => new UpstreamEndpointProvider(ProxyService.EndpointFrom(sp.GetRequiredService<IOptions<UpstreamOptions>>().Value)));
+        services.AddSingleton<ISwitchActuator, DeviceSwitchActuator>();
+        services.AddSingleton<ProxyService>();
+        services.AddHostedService(sp => sp.GetRequiredService<ProxyService>());
+        services.AddSingleton<IDiagnosticsCommand, OutboxDiagnostics>();
+        services.AddSingleton<IDiagnosticsCommand, UpstreamDiagnostics>();
         services.AddHostedService<DiagnosticsServer>();
         services.AddHostedService<HeartbeatService>();
         services.AddHostedService<WatchdogService>();

@@ -1,0 +1,84 @@
+using System.ComponentModel.DataAnnotations;
+using ActiveGate.OneM2m.Interworking;
+using Microsoft.Extensions.Options;
+
+namespace ActiveGate.Agent.Options;
+
+/// <summary>The <c>Upstream</c> section: the oneM2M platform (CSE) readings go to and commands come from.</summary>
+public sealed class UpstreamOptions : IValidatableObject
+{
+    public const string SectionName = "Upstream";
+
+    /// <summary>HTTP root of the CSE, e.g. <c>http://cse.example:8080/</c>. Empty: no platform; readings are logged.</summary>
+    public string? Url { get; set; }
+
+    /// <summary>The CSE-ID, e.g. <c>/id-in</c>.</summary>
+    [Required]
+    public string CseId { get; set; } = "/id-in";
+
+    /// <summary>The CSEBase resource name that structured addresses start with, e.g. <c>cse-in</c>.</summary>
+    [Required]
+    public string CseName { get; set; } = "cse-in";
+
+    /// <summary>Originator (AE-ID) of our requests; <c>C…</c> lets the CSE assign nothing.</summary>
+    [Required]
+    public string Origin { get; set; } = "Cactivegate01";
+
+    /// <summary>X-M2M-RVI sent: "3" (default), "2a" for OpenMTC-era platforms.</summary>
+    [Required]
+    public string ReleaseVersion { get; set; } = "3";
+
+    /// <summary>Resource name of the gateway's AE.</summary>
+    [Required]
+    [RegularExpression(@"^[A-Za-z0-9_\-.]{1,64}$", ErrorMessage = "must be 1 to 64 letters, digits, '_', '-' or '.'")]
+    public string AeName { get; set; } = "ActiveGate01";
+
+    /// <summary>Containers (every CSE) or SmartDevice (TS-0023 flexContainers).</summary>
+    public MappingMode Mapping { get; set; } = MappingMode.Containers;
+
+    /// <summary>Our notification URL as the CSE must call it (the AE's poa). Empty: not reachable, commands are polled.</summary>
+    public string? NotificationUrl { get; set; }
+
+    /// <summary>HttpListener prefix the notification endpoint listens on, e.g. <c>http://+:8089/notify/</c>.</summary>
+    public string? NotificationListen { get; set; }
+
+    [Range(typeof(TimeSpan), "00:00:01", "00:05:00")]
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (!string.IsNullOrEmpty(Url) && (!Uri.TryCreate(Url, UriKind.Absolute, out Uri? uri) || uri.Scheme is not ("http" or "https")))
+        {
+            yield return new ValidationResult("The field UpstreamOptions.Url must be an absolute http:// or https:// URL", [nameof(Url)]);
+        }
+
+        if (!string.IsNullOrEmpty(NotificationUrl) && string.IsNullOrEmpty(NotificationListen))
+        {
+            yield return new ValidationResult("The field UpstreamOptions.NotificationListen must be set when NotificationUrl is (where should the agent listen?)", [nameof(NotificationListen)]);
+        }
+    }
+}
+
+[OptionsValidator]
+public sealed partial class UpstreamOptionsValidator : IValidateOptions<UpstreamOptions>;
+
+/// <summary>The <c>Outbox</c> section: the durable queue between devices and the platform.</summary>
+public sealed class OutboxSettings
+{
+    public const string SectionName = "Outbox";
+
+    /// <summary>Disk the outbox may use; the oldest readings are dropped (and counted) beyond it.</summary>
+    [Range(1L << 20, 1L << 34)]
+    public long MaxBytes { get; set; } = 64L << 20;
+
+    /// <summary>Readings older than this are dropped (and counted) rather than sent.</summary>
+    [Range(typeof(TimeSpan), "00:01:00", "365.00:00:00")]
+    public TimeSpan MaxAge { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>How long an append may wait to share an fsync with others (group commit).</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:01")]
+    public TimeSpan GroupCommitWindow { get; set; } = TimeSpan.FromMilliseconds(5);
+}
+
+[OptionsValidator]
+public sealed partial class OutboxSettingsValidator : IValidateOptions<OutboxSettings>;

@@ -1,0 +1,35 @@
+using ActiveGate.Agent.Outbox;
+using ActiveGate.OneM2m.Interworking;
+using Microsoft.Extensions.Logging;
+
+namespace ActiveGate.Agent.Proxy;
+
+/// <summary>
+/// The sender when no platform is configured: every reading is written to the log (so a demo shows
+/// readings flowing) and then counts as delivered.
+/// </summary>
+public sealed partial class LoggingOutboxSender(ILogger<LoggingOutboxSender> logger) : IOutboxSender
+{
+    public ValueTask SendAsync(IReadOnlyList<OutboxEntry> batch, DeliveryOutcome[] outcomes, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        ArgumentNullException.ThrowIfNull(outcomes);
+        for (int i = 0; i < batch.Count; i++)
+        {
+            if (ReadingRecordCodec.TryDecode(batch[i].Payload.Span, batch[i].Sequence, out DeviceDescriptor? device, out DeviceReading? r))
+            {
+                LogReading(logger, batch[i].Sequence, device!.Kind, r!.DeviceId, r.Channel, r.PowerW, r.EnergyWh, r.CurrentA, r.VoltageV, r.RelayOn);
+                outcomes[i] = DeliveryOutcome.Delivered;
+            }
+            else
+            {
+                outcomes[i] = DeliveryOutcome.Rejected;
+            }
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Reading #{Sequence} {Kind} {DeviceId} ch{Channel}: {PowerW} W, {EnergyWh} Wh, {CurrentA} A, {VoltageV} V, relayOn={Relay} (no upstream configured: logged only)")]
+    private static partial void LogReading(ILogger logger, long sequence, DeviceKind kind, string deviceId, int channel, double? powerW, double? energyWh, double? currentA, double? voltageV, bool? relay);
+}
