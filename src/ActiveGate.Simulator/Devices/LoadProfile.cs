@@ -30,6 +30,9 @@ public sealed class LoadProfile
         _seed = seed;
     }
 
+    /// <summary>Seed of the noise; also gives each meter its own voltage phase.</summary>
+    public int Seed => _seed;
+
     /// <summary>A random household-like profile whose peak stays below <paramref name="maxWatts"/>.</summary>
     public static LoadProfile Random(Random random, double maxWatts)
     {

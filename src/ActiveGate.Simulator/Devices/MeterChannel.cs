@@ -19,6 +19,7 @@ public sealed class MeterChannel
     private const double PowerFactor = 0.95;
 
     private readonly LoadProfile _profile;
+    private readonly double _voltagePhase;
     private readonly TimeProvider _time;
     private readonly Lock _gate = new();
     private DateTimeOffset _integratedUntil;
@@ -38,6 +39,8 @@ public sealed class MeterChannel
         _time = time;
         _energyWh = initialEnergyWh;
         _integratedUntil = time.GetUtcNow();
+        // Each meter sits at its own point of the grid: a per-channel phase of the voltage wander.
+        _voltagePhase = (profile.Seed & 0xFFFF) / 65536.0 * 2 * Math.PI;
     }
 
     /// <summary>1-based channel number (the n in /ch/n/...).</summary>
@@ -99,11 +102,13 @@ public sealed class MeterChannel
         return Math.Min(_profile.PowerAt(time), maxPower);
     }
 
-    private static double VoltageAt(DateTimeOffset time)
+    private double VoltageAt(DateTimeOffset time)
     {
-        // ±1.5 % slow wander around 230 V.
-        double phase = time.ToUnixTimeSeconds() / 3600.0;
-        return NominalVoltage * (1 + (0.015 * Math.Sin(phase)));
+        // ±1.5 % slow wander around 230 V plus a little ripple that changes every few seconds.
+        double seconds = time.ToUnixTimeSeconds();
+        double wander = 0.015 * Math.Sin((seconds / 3600.0) + _voltagePhase);
+        double ripple = 0.002 * Math.Sin((Math.Floor(seconds / 3) * 1.7) + _voltagePhase);
+        return NominalVoltage * (1 + wander + ripple);
     }
 
     private void Integrate(DateTimeOffset now)
