@@ -51,6 +51,7 @@ public sealed class Lwm2mClient : IAsyncDisposable
     private Task? _loop;
     private Connection? _bootstrapConnection;
     private System.Net.EndPoint? _localEndPoint;
+    private Connection? _current;
 
     // Pending Update parameters, set by model events and executes.
     private bool _updateLinks;
@@ -178,6 +179,33 @@ public sealed class Lwm2mClient : IAsyncDisposable
         _updateRequested = true;
         _updateLinks = true;
     });
+
+    /// <summary>
+    /// Send (Core TS 6.4.5, LwM2M 1.1): POSTs the current values of <paramref name="paths"/> to /dp as
+    /// SenML (the preferred format when it is SenML CBOR, else SenML JSON) with the time as base time.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Not registered.</exception>
+    public async Task<bool> SendAsync(IReadOnlyList<Lwm2mPath> paths, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(paths);
+        Connection connection;
+        lock (_gate)
+        {
+            connection = _current is not null && _state == Lwm2mClientState.Registered ? _current : throw new InvalidOperationException("Send needs a registration.");
+        }
+
+        var records = new List<Lwm2mRecord>();
+        foreach (var path in paths)
+        {
+            Model.ReadInto(path, Lwm2mOrigin.DeviceManagement, records);
+        }
+
+        ushort format = _options.PreferredContentFormat == Lwm2mContentFormat.SenmlCbor ? Lwm2mContentFormat.SenmlCbor : Lwm2mContentFormat.SenmlJson;
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
+        _codec.EncodeComposite(format, records, buffer, _time.GetUtcNow().ToUnixTimeSeconds());
+        var response = await connection.PostAsync("/dp", buffer.WrittenMemory, format, cancellationToken).ConfigureAwait(false);
+        return response.IsSuccess;
+    }
 
     /// <summary>Restores or factory-provisions /0 and /1, then registers in the background.</summary>
     public Task StartAsync(CancellationToken cancellationToken = default)
@@ -407,6 +435,8 @@ public sealed class Lwm2mClient : IAsyncDisposable
                 {
                     _localEndPoint = connection.LocalEndPoint;
                 }
+
+                using var clearCurrent = new CurrentConnection(this, connection);
 
                 await RegisterAsync(connection, server!, stopping).ConfigureAwait(false);
                 failures = 0;
@@ -912,6 +942,29 @@ public sealed class Lwm2mClient : IAsyncDisposable
         }
 
         private static long FullHandshakes(DtlsPskClientTransport dtls) => dtls.HandshakesSucceeded - dtls.HandshakesResumed;
+    }
+
+    /// <summary>Publishes the management connection for <see cref="SendAsync"/> while it is in use.</summary>
+    private sealed class CurrentConnection : IDisposable
+    {
+        private readonly Lwm2mClient _owner;
+
+        public CurrentConnection(Lwm2mClient owner, Connection connection)
+        {
+            _owner = owner;
+            lock (owner._gate)
+            {
+                owner._current = connection;
+            }
+        }
+
+        public void Dispose()
+        {
+            lock (_owner._gate)
+            {
+                _owner._current = null;
+            }
+        }
     }
 
     /// <summary>Lets the bootstrap loop set the Finish callback after the handler exists.</summary>

@@ -24,17 +24,21 @@ internal sealed class ScriptedLwm2mServer : IAsyncDisposable
     private readonly HashSet<string> _registrations = new(StringComparer.Ordinal);
     private int _next;
 
-    public ScriptedLwm2mServer(IDatagramTransport? transport = null)
+    private readonly Uri? _uri;
+
+    public ScriptedLwm2mServer(IDatagramTransport? transport = null, Uri? uri = null)
     {
+        _uri = uri;
         transport ??= new UdpDatagramTransport(new IPEndPoint(IPAddress.Loopback, 0));
         _server = new CoapServer(transport);
         _client = new CoapClient(_server.Endpoint, new CoapClientOptions { RequestTimeout = TimeSpan.FromSeconds(10) });
         _server.Root.Add(new RdResource(this).Configure());
         _server.Root.Add(new BsResource(this));
+        _server.Root.Add(new DpResource(this));
         _server.StartAsync().GetAwaiter().GetResult();
     }
 
-    public Uri Uri => new($"coap://127.0.0.1:{((IPEndPoint)_server.LocalEndPoint).Port}");
+    public Uri Uri => _uri ?? new($"coap://127.0.0.1:{((IPEndPoint)_server.LocalEndPoint).Port}");
 
     public EndPoint LocalEndPoint => _server.LocalEndPoint;
 
@@ -151,6 +155,15 @@ internal sealed class ScriptedLwm2mServer : IAsyncDisposable
         {
             HandlesSubPaths = true;
             return this;
+        }
+    }
+
+    private sealed class DpResource(ScriptedLwm2mServer owner) : CoapResource("dp")
+    {
+        public override ValueTask<CoapResponse> HandlePostAsync(CoapRequestContext request, CancellationToken cancellationToken)
+        {
+            owner.Record("send", request);
+            return ValueTask.FromResult(new CoapResponse(CoapCode.Changed));
         }
     }
 
