@@ -6,6 +6,7 @@ using ActiveGate.Ieee802154;
 using ActiveGate.SixLowpan.Icmpv6;
 using ActiveGate.SixLowpan.Ipv6;
 using ActiveGate.SixLowpan.Mesh;
+using ActiveGate.SixLowpan.Neighbors;
 using ActiveGate.SixLowpan.Tests.Support;
 using Microsoft.Extensions.Time.Testing;
 
@@ -113,7 +114,7 @@ public sealed class MeshInterfaceTests : IAsyncLifetime
         NeighborInfoAssert(_root.Neighbors.Get(ghost));
         Assert.Equal(1, _root.GetCounters().FramesFailed);
 
-        static void NeighborInfoAssert(Neighbors.NeighborInfo? info)
+        static void NeighborInfoAssert(NeighborInfo? info)
         {
             Assert.NotNull(info);
             Assert.Equal(1, info.TransmitFailed);
@@ -194,11 +195,11 @@ public sealed class MeshInterfaceTests : IAsyncLifetime
         using MeshUdpSocket socket = _plug.BindUdp(5683);
         await _root.SendUdpAsync(_plug.MeshAddress, 1, 5683, new byte[] { 1 });
         await socket.ReceiveAsync(Timeout);
-        Neighbors.NeighborInfo? heard = _plug.Neighbors.Get(Golden.Root);
+        NeighborInfo? heard = _plug.Neighbors.Get(Golden.Root);
         Assert.NotNull(heard);
         Assert.Equal(1, heard.FramesReceived);
         Assert.Equal((byte)200, heard.Lqi);
-        Neighbors.NeighborInfo? sent = _root.Neighbors.Get(Golden.Plug);
+        NeighborInfo? sent = _root.Neighbors.Get(Golden.Plug);
         Assert.Equal(1, sent!.TransmitOk);
     }
 

@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(ActiveGate.Lowpan.Benchmarks.IphcBenchmarks).Assembly).Run(args);
