@@ -76,12 +76,15 @@ public sealed class OneM2mClient
 
     /// <summary>
     /// Reads the CSEBase and picks the highest release both sides support (pitfall 1 of the notes: read <c>srv</c>,
-    /// choose from it). Returns null when the CSE cannot be read or shares no release with <paramref name="ours"/>.
+    /// choose from it). Returns null when the CSE cannot be read or shares no release with <paramref name="ours"/>:
+    /// keep the configured release then. ACME lets only its admin originator (CAdmin) read the CSEBase; an AE gets
+    /// 403/4103, so pass <paramref name="from"/> if an admin or ACP-granted originator is available.
     /// </summary>
-    public async Task<string?> NegotiateReleaseAsync(IReadOnlyList<string> ours, CancellationToken cancellationToken = default)
+    public async Task<string?> NegotiateReleaseAsync(IReadOnlyList<string> ours, string? from = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(ours);
-        ResponsePrimitive r = await RetrieveAsync("", cancellationToken: cancellationToken).ConfigureAwait(false);
+        ResponsePrimitive r = await SendAsync(ep => new RequestPrimitive { Operation = Operation.Retrieve, To = ep.CseBaseName, From = from },
+            cancellationToken).ConfigureAwait(false);
         CseBase? cb = r.IsSuccess ? r.ReadResource(CseBase.RootKey, OneM2mJsonContext.Default.CseBase) : null;
         if (cb?.SupportedReleaseVersions is not { } theirs)
         {

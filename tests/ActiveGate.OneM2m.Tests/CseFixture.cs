@@ -30,6 +30,16 @@ internal sealed class CseFixture : IAsyncDisposable
     public static UpstreamEndpoint EndpointFor(TestCse cse, string origin = "Cactivegate01")
         => new(cse.BaseUrl, cse.CseId, cse.CseBaseName, origin);
 
+    /// <summary>RETRIEVE of the CSEBase as the admin (AEs may not read it, as on ACME).</summary>
+    public Task<ActiveGate.OneM2m.Primitives.ResponsePrimitive> Ping(TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+        => Client.SendAsync(ep => new ActiveGate.OneM2m.Primitives.RequestPrimitive
+        {
+            Operation = ActiveGate.OneM2m.Primitives.Operation.Retrieve,
+            To = ep.CseBaseName,
+            From = "CAdmin",
+            Timeout = timeout,
+        }, cancellationToken);
+
     public void AssertNoViolations() => Assert.Empty(Cse.Violations);
 
     public async ValueTask DisposeAsync()

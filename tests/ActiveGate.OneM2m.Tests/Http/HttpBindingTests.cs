@@ -188,7 +188,7 @@ public sealed class HttpBindingTests
         Assert.True(down.IsLocal);
         Assert.True(down.IsRetryable);
         f.Cse.Restart();
-        Assert.True((await f.Client.RetrieveAsync("")).IsSuccess);
+        Assert.True((await f.Ping()).IsSuccess);
     }
 
     [Fact]
@@ -205,7 +205,7 @@ public sealed class HttpBindingTests
         f.Cse.Hang = false;
 
         f.Cse.ResponseDelay = TimeSpan.FromMilliseconds(50);
-        Assert.True((await f.Client.RetrieveAsync("", timeout: TimeSpan.FromSeconds(5))).IsSuccess);
+        Assert.True((await f.Ping(TimeSpan.FromSeconds(5))).IsSuccess);
     }
 
     [Fact]
@@ -233,11 +233,11 @@ public sealed class HttpBindingTests
         await using var a = new CseFixture();
         await using var b = TestKit.OneM2m.TestCse.Start();
         a.Cse.ResponseDelay = TimeSpan.FromMilliseconds(300);
-        Task<ResponsePrimitive> inFlight = a.Client.RetrieveAsync("");
+        Task<ResponsePrimitive> inFlight = a.Ping();
         await Task.Delay(50);
         UpstreamSnapshot next = a.Provider.Set(CseFixture.EndpointFor(b));
         Assert.Equal(2, next.Generation);
-        ResponsePrimitive after = await a.Client.RetrieveAsync("");
+        ResponsePrimitive after = await a.Ping();
         Assert.True(after.IsSuccess);
         Assert.Equal(2, after.EndpointGeneration);
         ResponsePrimitive old = await inFlight;
@@ -251,8 +251,10 @@ public sealed class HttpBindingTests
     public async Task Release_is_negotiated_from_the_cse_base_srv()
     {
         await using var f = new CseFixture();
-        Assert.Equal("4", await f.Client.NegotiateReleaseAsync(["2a", "3", "4"]));
-        Assert.Equal("2a", await f.Client.NegotiateReleaseAsync(["2a"]));
-        Assert.Null(await f.Client.NegotiateReleaseAsync(["9"]));
+        Assert.Equal("4", await f.Client.NegotiateReleaseAsync(["2a", "3", "4"], from: "CAdmin"));
+        Assert.Equal("2a", await f.Client.NegotiateReleaseAsync(["2a"], from: "CAdmin"));
+        Assert.Null(await f.Client.NegotiateReleaseAsync(["9"], from: "CAdmin"));
+        // An AE may not read the CSEBase (ACME: 403/4103): no negotiation, keep the configured release.
+        Assert.Null(await f.Client.NegotiateReleaseAsync(["3"]));
     }
 }

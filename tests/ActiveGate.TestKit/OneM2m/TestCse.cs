@@ -510,7 +510,7 @@ public sealed class TestCse : IAsyncDisposable
                     return await LongPollAsync(path[..^4], origin, token).ConfigureAwait(false);
                 }
 
-                return path is null ? Refuse(404, 4004, "target not found") : Retrieve(path, q);
+                return path is null ? Refuse(404, 4004, "target not found") : Retrieve(path, origin, q);
             case "PUT":
                 if (ty is not null)
                 {
@@ -960,7 +960,7 @@ public sealed class TestCse : IAsyncDisposable
         }
     }
 
-    private Reply Retrieve(string path, Dictionary<string, string> query)
+    private Reply Retrieve(string path, string origin, Dictionary<string, string> query)
     {
         lock (_gate)
         {
@@ -984,6 +984,12 @@ public sealed class TestCse : IAsyncDisposable
             if (target is null)
             {
                 return Refuse(404, 4004, $"resource {path} not found");
+            }
+
+            if (target.Type == 5 && origin != _options.AdminOriginator)
+            {
+                // As ACME: the CSEBase's ACP grants CREATE to AEs, RETRIEVE only to the admin.
+                return Refuse(403, 4103, $"originator: {origin} has no RETRIEVE privileges for resource: {target.Ri}");
             }
 
             if (query.TryGetValue("fu", out string? fu) && fu == "1")
