@@ -29,7 +29,10 @@ public sealed class Simulation : IAsyncDisposable
             ? parsed
             : throw new FormatException($"--prefix: expected an IPv6 /64 prefix, got '{options.Prefix}'");
         Air = new SimulatedAir(new AirOptions { LossRate = options.Loss, Delay = options.Delay, Seed = options.Seed }, time);
-        Board = new SimulatedRadioBoard(pty, Air, options.RadioEui64, options.Channel, options.PanId, loggers.CreateLogger<SimulatedRadioBoard>());
+        Board = new SimulatedRadioBoard(pty, Air, options.RadioEui64, options.Channel, options.PanId, loggers.CreateLogger<SimulatedRadioBoard>())
+        {
+            Quirks = options.Quirks,
+        };
         Air.Attach(Board);
 
         for (int i = 1; i <= options.Plugs; i++)

@@ -22,6 +22,8 @@ public sealed class SimulatorOptions
           --block-size B          CoAP block size (16..1024), Erbium-like       default 64
           --seed N                seed of loads and losses                      default 1
           --radio-eui64 EUI       EUI-64 of the radio board                     default 00:12:4b:00:00:00:00:01
+          --quirks                behave like real Contiki slip-radio firmware: "EUnknown command"
+                                  after every ?V reply, a '\r' debug line per sent frame
           -v, --verbose           debug logging on stderr
           -h, --help              this text
 
@@ -64,6 +66,9 @@ public sealed class SimulatorOptions
 
     /// <summary>EUI-64 of the radio board (canonical order).</summary>
     public ulong RadioEui64 { get; set; } = 0x00124B0000000001UL;
+
+    /// <summary>Emulate Contiki firmware quirks (EUnknown after ?V, debug lines).</summary>
+    public bool Quirks { get; set; }
 
     /// <summary>Debug logging.</summary>
     public bool Verbose { get; set; }
@@ -122,6 +127,9 @@ public sealed class SimulatorOptions
                     break;
                 case "--radio-eui64":
                     options.RadioEui64 = Eui64(arg, Value());
+                    break;
+                case "--quirks":
+                    options.Quirks = true;
                     break;
                 case "-v":
                 case "--verbose":

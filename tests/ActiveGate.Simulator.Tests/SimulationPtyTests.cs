@@ -244,4 +244,21 @@ public sealed class SimulationPtyTests
         CoapMessage response = await new MeshHost(link).RequestAsync(s_plug1, CoapCode.Get, "/ch/1/current");
         Assert.Equal(CoapCode.Content, response.Code);
     }
+
+    [Fact]
+    public async Task Link_copes_with_real_firmware_quirks()
+    {
+        (Simulation sim, SerialRadioLink link) = await StartAsync(new SimulatorOptions { Plugs = 1, Dins = 0, Quirks = true });
+        await using (sim)
+        await using (link)
+        {
+            await link.SetChannelAsync(26, CancellationToken.None);
+            CoapMessage response = await new MeshHost(link).RequestAsync(s_plug1, CoapCode.Get, "/ch/1/power");
+            Assert.Equal(CoapCode.Content, response.Code);
+            RadioLinkStatistics stats = link.GetStatistics();
+            Assert.True(stats.Errors.GetValueOrDefault(RadioErrorReason.RadioError) >= 1, "EUnknown after ?V is counted");
+            Assert.True(stats.TextLines >= 2, "debug lines are classified as text");
+            Assert.False(stats.Errors.ContainsKey(RadioErrorReason.InvalidFrame));
+        }
+    }
 }

@@ -67,6 +67,12 @@ public sealed class SimulatedRadioBoard : IAirStation
         }
     }
 
+    /// <summary>
+    /// Emulate the real firmware's warts: its <c>?V</c> handler falls through and also answers
+    /// <c>EUnknown command</c>, and a Contiki 3.0 build prints a <c>'\r'</c> debug line per frame.
+    /// </summary>
+    public bool Quirks { get; init; }
+
     /// <summary>Frames the host asked to send.</summary>
     public long FramesFromHost { get; private set; }
 
@@ -176,6 +182,11 @@ public sealed class SimulatedRadioBoard : IAirStation
             Span<byte> reply = stackalloc byte[6];
             SlipRadioCodec.TryWriteParameterValue(parameter, current, reply, out int n);
             WriteSlip(reply[..n], []);
+            if (Quirks)
+            {
+                WriteSlip("EUnknown command"u8, []);
+            }
+
             return;
         }
 
@@ -191,6 +202,11 @@ public sealed class SimulatedRadioBoard : IAirStation
             await foreach ((byte sid, byte[] mpdu) in _transmitQueue.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
                 TxResult result = await _air.TransmitAsync(this, mpdu, cancellationToken).ConfigureAwait(false);
+                if (Quirks)
+                {
+                    WriteSlip(System.Text.Encoding.ASCII.GetBytes($"\rslip-radio: sent {mpdu.Length} bytes, sid {sid}\n"), []);
+                }
+
                 TxStatus status = result.Status is TxStatus.Timeout or TxStatus.LinkDown or TxStatus.Unknown ? TxStatus.Error : result.Status;
                 SlipRadioCodec.TryWriteTxReport(sid, status, (byte)Math.Min(255, result.Transmissions), report, out int n);
                 WriteSlip(report.AsSpan(0, n), []);
