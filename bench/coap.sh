@@ -43,9 +43,20 @@ wait_for() { # uri
   echo "server at $1 did not come up" >&2; return 1
 }
 
-load() { # uri -> prints requests/s (details on stderr)
-  "${BENCH[@]}" load --uri "$1" --seconds "$RUN_SECONDS" --concurrency "$CONCURRENCY" --endpoints "$ENDPOINTS" --client "${COAP_BENCH_CLIENT:-raw}" \
-    | tee /dev/stderr | awk '/^requests\/s:/ { print $2 }'
+CLK_TCK=$(getconf CLK_TCK)
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+
+load() { # uri server-pid -> prints "requests/s cpu-microseconds-per-request" (details on stderr)
+  local before after output
+  before=$(cpu_ticks "$2")
+  output=$("${BENCH[@]}" load --uri "$1" --seconds "$RUN_SECONDS" --concurrency "$CONCURRENCY" --endpoints "$ENDPOINTS" \
+    --client "${COAP_BENCH_CLIENT:-raw}" --warmup 0)
+  after=$(cpu_ticks "$2")
+  echo "$output" >&2
+  echo "$output" | awk -v t=$((after - before)) -v hz="$CLK_TCK" '
+    /completed=/ { match($0, /completed=[0-9]+/); n = substr($0, RSTART + 10, RLENGTH - 10) }
+    /^requests\/s:/ { rate = $2 }
+    END { printf "%d %.1f\n", rate, (n > 0 ? t * 1000000 / hz / n : 0) }'
 }
 
 echo "== Load (median of $ROUNDS alternating rounds, $RUN_SECONDS s each) =="
@@ -53,7 +64,7 @@ ours_port=$("${BENCH[@]}" free-port)
 if [[ -n "${COAP_BENCH_OURS_CMD:-}" ]]; then
   ${COAP_BENCH_OURS_CMD//\{port\}/$ours_port} >/dev/null 2>&1 &
 else
-  "${BENCH[@]}" serve --port "$ours_port" --payload "$PAYLOAD" >/dev/null 2>&1 &
+  "${BENCH[@]}" serve --port "$ours_port" --payload "$PAYLOAD" --receive-loops "${COAP_BENCH_RECEIVE_LOOPS:-1}" >/dev/null 2>&1 &
 fi
 PIDS+=($!)
 libcoap_port=$("${BENCH[@]}" free-port)
@@ -66,12 +77,20 @@ coap-client-notls -m put -f "$payload_file" "coap://127.0.0.1:$ours_port/bench" 
 coap-client-notls -m put -f "$payload_file" "coap://127.0.0.1:$libcoap_port/bench" >/dev/null
 rm -f "$payload_file"
 
-ours_runs=(); libcoap_runs=()
+ours_pid=${PIDS[0]}
+libcoap_pid=${PIDS[1]}
+# Warm-up (JIT, caches) outside the measurement.
+"${BENCH[@]}" load --uri "coap://127.0.0.1:$ours_port/bench" --seconds 1 --warmup 0 >/dev/null
+"${BENCH[@]}" load --uri "coap://127.0.0.1:$libcoap_port/bench" --seconds 1 --warmup 0 >/dev/null
+
+ours_runs=(); libcoap_runs=(); ours_cpu=(); libcoap_cpu=()
 for round in $(seq 1 "$ROUNDS"); do
   echo "-- round $round: ActiveGate CoapServer" >&2
-  ours_runs+=("$(load "coap://127.0.0.1:$ours_port/bench")")
+  read -r rate cpu < <(load "coap://127.0.0.1:$ours_port/bench" "$ours_pid")
+  ours_runs+=("$rate"); ours_cpu+=("$cpu")
   echo "-- round $round: libcoap coap-server-notls" >&2
-  libcoap_runs+=("$(load "coap://127.0.0.1:$libcoap_port/bench")")
+  read -r rate cpu < <(load "coap://127.0.0.1:$libcoap_port/bench" "$libcoap_pid")
+  libcoap_runs+=("$rate"); libcoap_cpu+=("$cpu")
 done
 
 median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
@@ -79,6 +98,7 @@ ours=$(median "${ours_runs[@]}")
 libcoap=$(median "${libcoap_runs[@]}")
 
 echo "== Result =="
-echo "ours runs (req/s): ${ours_runs[*]}"
-echo "libcoap runs (req/s): ${libcoap_runs[*]}"
-awk -v o="$ours" -v l="$libcoap" 'BEGIN { printf "ours: %d req/s\nlibcoap: %d req/s\nratio: %.2f (goal >= 1.50)\n", o, l, o / l }'
+echo "ours runs (req/s): ${ours_runs[*]}   server CPU us/request: ${ours_cpu[*]}"
+echo "libcoap runs (req/s): ${libcoap_runs[*]}   server CPU us/request: ${libcoap_cpu[*]}"
+awk -v o="$ours" -v l="$libcoap" -v oc="$(median "${ours_cpu[@]}")" -v lc="$(median "${libcoap_cpu[@]}")" 'BEGIN {
+  printf "ours: %d req/s (%.1f us CPU/request)\nlibcoap: %d req/s (%.1f us CPU/request)\nratio: %.2f (goal >= 1.50)\n", o, oc, l, lc, o / l }'

@@ -16,13 +16,17 @@ namespace ActiveGate.Coap.Benchmarks;
 /// </summary>
 internal static class LoadHarness
 {
-    public static async Task<int> RunAsync(Uri uri, TimeSpan duration, int concurrency, int endpoints, bool useStack)
+    public static async Task<int> RunAsync(Uri uri, TimeSpan duration, int concurrency, int endpoints, bool useStack, TimeSpan warmup)
     {
         IPEndPoint target = await CoapUri.ResolveAsync(uri);
         if (!useStack)
         {
             int window = Math.Max(1, concurrency / endpoints);
-            RawLoadGenerator.Run(uri, target, TimeSpan.FromSeconds(1), endpoints, window); // warm-up
+            if (warmup > TimeSpan.Zero)
+            {
+                RawLoadGenerator.Run(uri, target, warmup, endpoints, window);
+            }
+
             (long ok, long bad, TimeSpan took) = RawLoadGenerator.Run(uri, target, duration, endpoints, window);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"target={uri} client=raw concurrency={window * endpoints} sockets={endpoints} completed={ok} failed={bad} seconds={took.TotalSeconds:0.00}"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"requests/s: {ok / took.TotalSeconds:0}"));
@@ -45,7 +49,11 @@ internal static class LoadHarness
         CoapUri.ApplyTo(uri, template);
 
         // Warm-up (JIT, ARP-free loopback path, server caches).
-        await RunPhaseAsync(clients, template, target, TimeSpan.FromSeconds(1), perEndpoint);
+        if (warmup > TimeSpan.Zero)
+        {
+            await RunPhaseAsync(clients, template, target, warmup, perEndpoint);
+        }
+
         (long completed, long failed, TimeSpan elapsed) = await RunPhaseAsync(clients, template, target, duration, perEndpoint);
 
         double rate = completed / elapsed.TotalSeconds;

@@ -11,7 +11,7 @@ using BenchmarkDotNet.Running;
 //   codec [BenchmarkDotNet args]                 BenchmarkDotNet on the codec (ns/op, bytes allocated)
 //   serve --port P [--payload TEXT] [--receive-loops N]   our CoapServer on 127.0.0.1:P with GET/PUT /bench
 //   free-port                                    prints a free UDP port on 127.0.0.1
-//   load --uri URI [--seconds S] [--concurrency C] [--endpoints E] [--client raw|stack]   CON GET load, prints requests/s
+//   load --uri URI [--seconds S] [--concurrency C] [--endpoints E] [--client raw|stack] [--warmup S]   CON GET load, prints requests/s
 string mode = args.Length > 0 ? args[0] : "codec";
 string Option(string name, string fallback)
 {
@@ -57,7 +57,8 @@ switch (mode)
             TimeSpan.FromSeconds(double.Parse(Option("--seconds", "5"), CultureInfo.InvariantCulture)),
             int.Parse(Option("--concurrency", "64"), CultureInfo.InvariantCulture),
             int.Parse(Option("--endpoints", "4"), CultureInfo.InvariantCulture),
-            useStack: Option("--client", "raw") == "stack");
+            useStack: Option("--client", "raw") == "stack",
+            warmup: TimeSpan.FromSeconds(double.Parse(Option("--warmup", "1"), CultureInfo.InvariantCulture)));
 
     default:
         Console.Error.WriteLine("usage: codec | serve --port P [--payload TEXT] | load --uri URI [--seconds S] [--concurrency C] [--endpoints E]");
