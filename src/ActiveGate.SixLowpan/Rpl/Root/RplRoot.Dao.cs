@@ -44,6 +44,11 @@ public sealed partial class RplRoot
                     }
 
                     Ipv6Address address = Normalize(target.Target.Address);
+                    if (IsRoot(address))
+                    {
+                        continue; // A route to ourselves is meaningless (a confused or spoofing node).
+                    }
+
                     if (transit.PathLifetime == 0)
                     {
                         if (RemoveForNoPath(address, context.Source) is { } removed)
