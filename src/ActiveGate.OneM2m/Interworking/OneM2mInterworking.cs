@@ -105,12 +105,7 @@ public sealed class OneM2mInterworking : IDisposable
             if (r.Outcome is ResponseOutcome.AlreadyExists or ResponseOutcome.AlreadyRegistered)
             {
                 // Registered before (restart, or a CSE that kept us): adopt it and make the poa current.
-                var update = new ApplicationEntity
-                {
-                    RequestReachability = _options.Reachable,
-                    PointOfAccess = _options.Reachable ? [.. _options.PointOfAccess] : [],
-                };
-                r = await _client.UpdateAsync(_options.AeName, ApplicationEntity.RootKey, update, OneM2mJsonContext.Default.ApplicationEntity, cancellationToken).ConfigureAwait(false);
+                r = await _client.UpdateRawAsync(_options.AeName, ReachabilityUpdate(), cancellationToken).ConfigureAwait(false);
             }
 
             if (!r.IsSuccess)
@@ -124,6 +119,12 @@ public sealed class OneM2mInterworking : IDisposable
                 ResponsePrimitive pch = await _client.CreateAsync(_options.AeName, ResourceType.PollingChannel, PollingChannel.RootKey,
                     new PollingChannel { ResourceName = ResourceNames.PollingChannel }, OneM2mJsonContext.Default.PollingChannel,
                     ResultContent.Nothing, cancellationToken: cancellationToken).ConfigureAwait(false);
+                if (pch.Outcome == ResponseOutcome.BadRequest)
+                {
+                    // ACME answers a second pollingChannel with 400/4000 "only one PCH per AE is allowed", not 4105.
+                    pch = await _client.RetrieveAsync(_options.AeName + "/" + ResourceNames.PollingChannel, cancellationToken: cancellationToken).ConfigureAwait(false);
+                }
+
                 if (!pch.IsSuccess && pch.Outcome != ResponseOutcome.AlreadyExists)
                 {
                     _logger.LogWarning("oneM2M: pollingChannel creation failed: {Response}", pch);
@@ -142,6 +143,40 @@ public sealed class OneM2mInterworking : IDisposable
         {
             _registerLock.Release();
         }
+    }
+
+    /// <summary>
+    /// <c>{"m2m:ae":{"rr":true,"poa":[…]}}</c>, or <c>{"m2m:ae":{"rr":false,"poa":null}}</c>: null deletes the attribute;
+    /// an empty list is refused by ACME ("Optional list attribute must be non-empty: poa", 4000).
+    /// </summary>
+    private byte[] ReachabilityUpdate()
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(128);
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteStartObject(ApplicationEntity.RootKey);
+            w.WriteBoolean("rr", _options.Reachable);
+            if (_options.Reachable)
+            {
+                w.WriteStartArray("poa");
+                foreach (string poa in _options.PointOfAccess)
+                {
+                    w.WriteStringValue(poa);
+                }
+
+                w.WriteEndArray();
+            }
+            else
+            {
+                w.WriteNull("poa");
+            }
+
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
     }
 
     /// <summary>Remembers a device without talking to the CSE (e.g. from the persisted registry at start-up).</summary>

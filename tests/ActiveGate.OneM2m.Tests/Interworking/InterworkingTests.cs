@@ -284,6 +284,31 @@ public sealed class InterworkingTests
     }
 
     [Fact]
+    public async Task Restart_adopts_existing_ae_and_updates_reachability_without_empty_poa()
+    {
+        await using var f = new CseFixture();
+        using (var reachable = new OneM2mInterworking(f.Client, new InterworkingOptions { PointOfAccess = ["http://127.0.0.1:1/notify"] }))
+        {
+            Assert.True(await reachable.EnsureRegisteredAsync());
+        }
+
+        // Restart behind NAT: the AE exists (4117), rr becomes false and the poa is deleted (null), not emptied.
+        using var unreachable = new OneM2mInterworking(f.Client, new InterworkingOptions());
+        Assert.True(await unreachable.EnsureRegisteredAsync());
+        TestCseResource ae = f.Cse.Find("cse-in/ActiveGate01")!;
+        Assert.False((bool)ae.Attributes["rr"]!);
+        Assert.Null(ae.Attributes["poa"]);
+        Assert.Contains(f.Cse.Requests, r => r.Method == "PUT" && r.Body.Contains("\"poa\":null", StringComparison.Ordinal));
+        Assert.NotNull(f.Cse.Find("cse-in/ActiveGate01/pch"));
+
+        // And once more behind NAT: the pollingChannel exists (ACME: 400 "only one PCH per AE"), which is fine.
+        using var again = new OneM2mInterworking(f.Client, new InterworkingOptions());
+        Assert.True(await again.EnsureRegisteredAsync());
+        Assert.Single(f.Cse.ChildrenOf("cse-in/ActiveGate01", 15));
+        f.AssertNoViolations();
+    }
+
+    [Fact]
     public async Task Resource_lifetime_sets_et_on_every_created_resource()
     {
         var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(s_t0);

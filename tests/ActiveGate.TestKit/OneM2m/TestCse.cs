@@ -684,6 +684,12 @@ public sealed class TestCse : IAsyncDisposable
                 return Reject(403, 4103, $"originator {origin} has no CREATE privilege on {parentPath}");
             }
 
+            if (ty == 15 && parent.Children.Any(c => c.Type == 15))
+            {
+                // ACME's answer (not 4105) to a second pollingChannel under the same AE.
+                return Refuse(400, 4000, "only one PCH per AE is allowed");
+            }
+
             if (attrs["rn"] is JsonNode rnNode && parent.Children.Any(c => c.Rn == (string?)rnNode))
             {
                 return Refuse(409, 4105, $"resource with name {(string?)rnNode} already exists");
@@ -768,6 +774,23 @@ public sealed class TestCse : IAsyncDisposable
             if (ty != 28 && !allowed.Contains(name) && !s_commonWritable.Contains(name))
             {
                 return $"attribute '{name}' is not allowed for ty={ty} (long names are not accepted)";
+            }
+
+            if (value is null)
+            {
+                // null deletes an attribute on UPDATE (TS-0004 §7.4.1); it means nothing on CREATE.
+                if (create || (ty == 2 && name is "api" or "rr" or "srv") || name == "rn")
+                {
+                    return $"attribute '{name}' cannot be null here";
+                }
+
+                continue;
+            }
+
+            if (value is JsonArray { Count: 0 })
+            {
+                // As ACME: "Optional list attribute must be non-empty".
+                return $"list attribute '{name}' must be non-empty (omit it, or send null to delete it)";
             }
 
             string? typeError = (name, value) switch
@@ -1086,7 +1109,14 @@ public sealed class TestCse : IAsyncDisposable
 
             foreach (KeyValuePair<string, JsonNode?> kv in attrs)
             {
-                target.Attributes[kv.Key] = kv.Value?.DeepClone();
+                if (kv.Value is null)
+                {
+                    target.Attributes.Remove(kv.Key);
+                }
+                else
+                {
+                    target.Attributes[kv.Key] = kv.Value.DeepClone();
+                }
             }
 
             target.Attributes["lt"] = Now();
