@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Net;
+using System.Runtime.InteropServices;
 using ActiveGate.Coap.Messages;
 using ActiveGate.Coap.Server;
 using ActiveGate.Coap.Transport;
@@ -85,6 +86,11 @@ internal static class CoapServeCommand
                 return ExitCodes.Failure;
             }
 
+            // SIGTERM (systemd, kill) and SIGINT end the server like Ctrl-C: sockets closed, exit code 0.
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => StopOnSignal(context, stop));
+            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => StopOnSignal(context, stop));
+            cancellationToken = stop.Token;
             var server = new CoapServer(transport);
             await using (server.ConfigureAwait(false))
             {
@@ -123,6 +129,12 @@ internal static class CoapServeCommand
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    private static void StopOnSignal(PosixSignalContext context, CancellationTokenSource stop)
+    {
+        context.Cancel = true;
+        stop.Cancel();
     }
 
     private static DtlsPskServerOptions WithEndPoint(DtlsPskServerOptions options, IPEndPoint local)
