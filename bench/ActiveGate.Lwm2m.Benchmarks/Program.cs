@@ -13,8 +13,9 @@ using ActiveGate.Lwm2m.Registration;
 // LwM2M client benchmark (issue 7): on loopback, one LwM2M server (ours, built on CoapServer)
 // measures, for our client and optionally a peer client (--peer PATH, e.g. Wakaama's lwm2mclient):
 //   start-to-registered  process start → Register received by the server
-//   register RT          Register received → 2.01 acknowledged by the client's next request is not
-//                        observable for a peer, so for ours the client-side POST /rd → 2.01 is timed too
+//   update-trigger RT    the server executes /1/0/8 and times until the client's Update arrives
+//                        (the registration exchange as the server can observe it, for any client)
+//   register RT          our client-side POST /rd → 2.01 (not observable for a peer)
 //   read RT              GET /3/0 → 2.05 as the server sees it, SenML JSON and TLV, N reads each
 // Usage: ActiveGate.Lwm2m.Benchmarks [--peer PATH] [--reads 1000] [--json FILE]
 //        ActiveGate.Lwm2m.Benchmarks --child-client coap://127.0.0.1:PORT   (internal: our client in its own process)
@@ -126,6 +127,29 @@ static async Task<List<Result>> BenchClientAsync(BenchServer server, string name
 
             results.Add(Result.From(name, label, samples));
         }
+
+        // Registration Update Trigger round trip as the server sees it: POST /1/0/8 → Update at /rd/{id}.
+        var updates = new List<double>();
+        for (int i = 0; i < 60; i++)
+        {
+            server.ResetUpdates();
+            long s = Stopwatch.GetTimestamp();
+            var executed = await server.ExecuteAsync(registration.Remote, "/1/0/8");
+            if (executed.Code != CoapCode.Changed || !await server.WaitForUpdateAsync(TimeSpan.FromSeconds(5)))
+            {
+                break;
+            }
+
+            if (i >= 10)
+            {
+                updates.Add(Stopwatch.GetElapsedTime(s).TotalMilliseconds);
+            }
+        }
+
+        if (updates.Count > 0)
+        {
+            results.Add(Result.From(name, "update-trigger RT (/1/0/8 → Update)", updates));
+        }
     }
     finally
     {
@@ -200,7 +224,32 @@ internal sealed class BenchServer : IAsyncDisposable
 
     public Uri Uri => new($"coap://127.0.0.1:{Port}");
 
+    private Channel<long> _updates = Channel.CreateUnbounded<long>();
+
     public void Reset() => _registrations = Channel.CreateUnbounded<Registration>();
+
+    public void ResetUpdates() => _updates = Channel.CreateUnbounded<long>();
+
+    public async Task<bool> WaitForUpdateAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await _updates.Reader.ReadAsync(cts.Token);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    public Task<CoapResponse> ExecuteAsync(EndPoint client, string path)
+    {
+        var ip = (IPEndPoint)client;
+        string host = ip.Address.IsIPv4MappedToIPv6 ? ip.Address.MapToIPv4().ToString() : ip.Address.ToString();
+        return _client.SendAsync(new CoapRequest(CoapCode.Post, new Uri($"coap://{host}:{ip.Port}{path}")));
+    }
 
     public async Task<Registration> WaitForRegisterAsync(string endpoint, TimeSpan timeout)
     {
@@ -244,6 +293,7 @@ internal sealed class BenchServer : IAsyncDisposable
         {
             if (request.RemainingPath.Count > 0)
             {
+                _owner._updates.Writer.TryWrite(Stopwatch.GetTimestamp());
                 return ValueTask.FromResult(new CoapResponse(CoapCode.Changed));
             }
 

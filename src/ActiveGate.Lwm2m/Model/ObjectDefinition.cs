@@ -1,5 +1,3 @@
-using System.Collections.Frozen;
-
 namespace ActiveGate.Lwm2m.Model;
 
 /// <summary>One resource of an object as the DDF XML describes it.</summary>
@@ -37,7 +35,8 @@ public sealed class ObjectDefinition
         Lwm2mVersion = string.IsNullOrEmpty(lwm2mVersion) ? "1.0" : lwm2mVersion;
         Multiple = multiple;
         Mandatory = mandatory;
-        Resources = resources.ToFrozenDictionary(r => r.Id);
+        // A plain dictionary: FrozenDictionary's construction costs start-up time (start-to-registered budget).
+        Resources = resources.ToDictionary(r => r.Id);
         ResourceIds = Resources.Keys.Order().ToArray();
     }
 
@@ -50,7 +49,7 @@ public sealed class ObjectDefinition
     public string Lwm2mVersion { get; }
     public bool Multiple { get; }
     public bool Mandatory { get; }
-    public FrozenDictionary<int, ResourceDefinition> Resources { get; }
+    public IReadOnlyDictionary<int, ResourceDefinition> Resources { get; }
 
     /// <summary>Resource ids in ascending order.</summary>
     public IReadOnlyList<int> ResourceIds { get; }
