@@ -142,7 +142,7 @@ public sealed partial class RplRoot : IRplRouter, IDisposable
             version = _version;
         }
 
-        ResetTrickleOrSendNow();
+        ResetTrickle();
         RplRootLog.GlobalRepair(_logger, version);
         return version;
     }
@@ -155,7 +155,7 @@ public sealed partial class RplRoot : IRplRouter, IDisposable
             _dtsn = Lollipop.Increment(_dtsn);
         }
 
-        ResetTrickleOrSendNow();
+        ResetTrickle();
     }
 
     /// <summary>The DIO the root advertises now.</summary>
@@ -349,7 +349,7 @@ public sealed partial class RplRoot : IRplRouter, IDisposable
     }
 
     // Already at Imin means the next DIO is at most Imin away: nothing to shorten.
-    private void ResetTrickleOrSendNow() => _trickle.Inconsistent();
+    private void ResetTrickle() => _trickle.Inconsistent();
 
     private void SendMulticastDio() => SendDio(Ipv6Address.AllRplNodes, multicast: true);
 
