@@ -14,7 +14,10 @@ namespace ActiveGate.SixLowpan;
 /// </summary>
 public static class LowpanCodec
 {
-    /// <summary>Most frames one datagram can need (2047 bytes in FRAGN payloads of at least 8 bytes... bounded by 802.15.4 header sizes).</summary>
+    /// <summary>
+    /// Upper bound of frames per datagram: 2047 bytes in fragments carrying at least 80 bytes each
+    /// (125 - 23 MAC - 5 FRAGN, rounded down to 8) need 26; 32 leaves room.
+    /// </summary>
     public const int MaxFramesPerDatagram = 32;
 
     /// <summary>
@@ -29,12 +32,13 @@ public static class LowpanCodec
     /// <param name="output">Room for the frames; <c>frames × 125</c> bytes always suffices.</param>
     /// <param name="frames">Receives the range of each frame in <paramref name="output"/>.</param>
     /// <param name="frameCount">Frames written.</param>
-    public static LowpanError TryEncode(ReadOnlySpan<byte> datagram, in MacHeader macTemplate, ContextTable? contexts, ushort datagramTag, Span<byte> output, Span<Range> frames, out int frameCount)
+    /// <param name="compressHeaders">False sends the datagram uncompressed after the 0x41 dispatch (RFC 4944 §5.1), for peers without IPHC.</param>
+    public static LowpanError TryEncode(ReadOnlySpan<byte> datagram, in MacHeader macTemplate, ContextTable? contexts, ushort datagramTag, Span<byte> output, Span<Range> frames, out int frameCount, bool compressHeaders = true)
     {
         frameCount = 0;
         int macLength = MacFrameCodec.GetHeaderLength(macTemplate);
         int capacity = MacFrameCodec.MaxFrameLengthWithoutFcs - macLength;
-        if (frames.Length == 0 || output.Length < macLength)
+        if (frames.Length == 0 || output.Length <= macLength)
         {
             return LowpanError.DestinationTooSmall;
         }
@@ -43,7 +47,19 @@ public static class LowpanCodec
 
         // Compress optimistically at the unfragmented position; shift by the FRAG1 header if needed.
         Span<byte> firstPayload = output[macLength..];
-        if (!IphcCompressor.TryCompress(datagram, link, contexts, firstPayload, out IphcCompressResult compressed))
+        IphcCompressResult compressed;
+        if (!compressHeaders)
+        {
+            if (!Ipv6Header.TryRead(datagram, out Ipv6Header header) || header.PayloadLength != datagram.Length - Ipv6Header.Length)
+            {
+                return LowpanError.InvalidIpv6Header;
+            }
+
+            // The dispatch byte replaces nothing of the datagram: everything follows it as is.
+            firstPayload[0] = Iphc.Iphc.Ipv6Dispatch;
+            compressed = new IphcCompressResult(0, 1, LowpanError.None);
+        }
+        else if (!IphcCompressor.TryCompress(datagram, link, contexts, firstPayload, out compressed))
         {
             return compressed.Error == LowpanError.DestinationTooSmall && firstPayload.Length >= capacity
                 ? LowpanError.TooLarge
