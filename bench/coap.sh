@@ -28,7 +28,7 @@ trap cleanup EXIT
 
 if [[ "${COAP_BENCH_SKIP_CODEC:-0}" != 1 ]]; then
   echo "== Codec (BenchmarkDotNet, short job) =="
-  (cd "$ROOT" && "${BENCH[@]}" codec --filter '*CodecBenchmarks*' --job short --exporters markdown) \
+  (cd "$ROOT" && "${BENCH[@]}" codec --filter '*CodecBenchmarks*' '*ServerPipelineBenchmarks*' --job short) \
     | sed -n '/^| *Method/,/^$/p'
 fi
 
