@@ -472,6 +472,16 @@ public sealed class Lwm2mClient : IAsyncDisposable
             {
                 break;
             }
+#pragma warning disable CA1031 // The registration loop must survive anything a server or the OS throws at it; it reports and backs off.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                failures++;
+                _logger.LogError(ex, "LwM2M registration loop error");
+                SetState(Lwm2mClientState.Failed, $"unexpected error: {ex.GetType().Name}: {ex.Message}");
+                await DelayAsync(Backoff(failures), stopping).ConfigureAwait(false);
+                continue;
+            }
 
             lock (_gate)
             {
@@ -836,7 +846,9 @@ public sealed class Lwm2mClient : IAsyncDisposable
             _logger.LogInformation("Bootstrap finished");
             return null;
         }
-        catch (Exception ex) when (ex is CoapException or Lwm2mException or DtlsHandshakeException or IOException or System.Net.Sockets.SocketException or NotSupportedException || (ex is OperationCanceledException && !stopping.IsCancellationRequested))
+#pragma warning disable CA1031 // Any failure of a bootstrap attempt is reported and retried with back-off.
+        catch (Exception ex) when (!(ex is OperationCanceledException && stopping.IsCancellationRequested))
+#pragma warning restore CA1031
         {
             if (connection is not null)
             {
