@@ -215,7 +215,16 @@ internal static class BenchProgram
         await pipeline.WaitDeliveredAsync(2000 + warm);
         GC.Collect();
 
+        // Baseline: the same process idle (pipeline up, nothing to do). On a shared or sandboxed machine an idle .NET
+        // process is not free, so the reading rate's cost is reported on top of it as well.
         var process = Process.GetCurrentProcess();
+        process.Refresh();
+        TimeSpan idle0 = process.TotalProcessorTime;
+        var idleWall = Stopwatch.StartNew();
+        await Task.Delay(TimeSpan.FromSeconds(10));
+        process.Refresh();
+        double idlePercent = (process.TotalProcessorTime - idle0).TotalSeconds / idleWall.Elapsed.TotalSeconds * 100;
+
         TimeSpan cpu0 = process.TotalProcessorTime;
         TimeSpan user0 = process.UserProcessorTime;
         var wall = Stopwatch.StartNew();
@@ -234,7 +243,8 @@ internal static class BenchProgram
         double cpuSeconds = (process.TotalProcessorTime - cpu0).TotalSeconds;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"rate: {rate} readings/s for {wallSeconds:0.0} s ({total} readings, fsync={fsync}): agent-side CPU {cpuSeconds:0.000} s = " +
-            $"{cpuSeconds / wallSeconds * 100:0.00}% of one core ({cpuSeconds / total * 1e6:0} µs per reading, {(process.UserProcessorTime - user0).TotalSeconds / cpuSeconds * 100:0}% user)"));
+            $"{cpuSeconds / wallSeconds * 100:0.00}% of one core ({cpuSeconds / total * 1e6:0} µs per reading, {(process.UserProcessorTime - user0).TotalSeconds / cpuSeconds * 100:0}% user); " +
+            $"same process idle: {idlePercent:0.00}%, so the readings add {(cpuSeconds / wallSeconds * 100) - idlePercent:0.00}% of one core"));
     }
 
     private static int IntArg(string[] args, string name, int fallback)
