@@ -81,6 +81,8 @@ public sealed class DtlsPskClientTransport : DtlsPskTransport
         }
     }
 
+    private protected override TimeSpan SilenceWindow => _options.PeerSilenceTimeout;
+
     private protected override void OnDatagramFromUnknownPeer(ReadOnlySpan<byte> datagram, IPEndPoint remote)
     {
         // A client talks only to servers it contacted; anything else is noise or a late record of a closed session.

@@ -82,9 +82,10 @@ public sealed class DtlsPskClientOptions : DtlsPskTransportOptions
 
     /// <summary>
     /// Restart detection: when at least two records went out over this long without a single record
-    /// coming back, the server has most likely lost the session (restart, NAT rebinding); the next send
-    /// then starts a new handshake, offering resumption first. Default 9 s: the third CoAP CON
-    /// retransmission (2 s + 4 s + ...) triggers it.
+    /// coming back (sends less than this apart count as one burst), the server has most likely lost
+    /// the session (restart, NAT rebinding); the next send then starts a new handshake, offering
+    /// resumption first. Default 9 s: with RFC 7252 defaults the third or fourth retransmission of
+    /// an unanswered CON triggers it.
     /// </summary>
     public TimeSpan PeerSilenceTimeout { get; set; } = TimeSpan.FromSeconds(9);
 

@@ -138,12 +138,7 @@ public abstract class DtlsPskTransport : IDatagramTransport
                 throw;
             }
 
-            long now = Time.GetTimestamp();
-            session.LastActivityTimestamp = now;
-            if (session.UnansweredSends++ == 0)
-            {
-                session.FirstUnansweredTimestamp = now;
-            }
+            NoteSent(session);
         }
     }
 
@@ -208,6 +203,33 @@ public abstract class DtlsPskTransport : IDatagramTransport
 
         _shutdown.Dispose();
         GC.SuppressFinalize(this);
+    }
+
+    /// <summary>
+    /// How long sends may be apart and still count as one burst of unanswered records (see
+    /// <see cref="DtlsPskClientOptions.PeerSilenceTimeout"/>); infinite for roles that do not track silence.
+    /// </summary>
+    private protected virtual TimeSpan SilenceWindow => Timeout.InfiniteTimeSpan;
+
+    /// <summary>
+    /// Books a send for silence detection: records sent since the last record received form one
+    /// burst as long as they are less than <see cref="SilenceWindow"/> apart, so an old response
+    /// followed hours later by a new request does not look like a silent peer.
+    /// Caller holds <see cref="DtlsSession.Gate"/>.
+    /// </summary>
+    private void NoteSent(DtlsSession session)
+    {
+        long now = Time.GetTimestamp();
+        bool burstBroken = SilenceWindow != Timeout.InfiniteTimeSpan && Time.GetElapsedTime(session.LastSendTimestamp, now) > SilenceWindow;
+        if (session.UnansweredSends == 0 || burstBroken)
+        {
+            session.UnansweredSends = 0;
+            session.FirstUnansweredTimestamp = now;
+        }
+
+        session.UnansweredSends++;
+        session.LastSendTimestamp = now;
+        session.LastActivityTimestamp = now;
     }
 
     /// <summary>Role hook: the session to send over, establishing one if the role may; null drops the datagram.</summary>

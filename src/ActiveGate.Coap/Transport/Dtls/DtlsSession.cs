@@ -47,6 +47,8 @@ internal sealed class DtlsSession
 
     public long FirstUnansweredTimestamp { get; set; }
 
+    public long LastSendTimestamp { get; set; }
+
     /// <summary>Set when a plaintext alert arrived over an established session: the peer lost our session state.</summary>
     public bool PeerLostSession { get; set; }
 

@@ -178,6 +178,35 @@ public sealed class DtlsPskTransportTests
     }
 
     [Fact]
+    public async Task An_old_unanswered_record_does_not_make_a_later_burst_look_silent()
+    {
+        var clientTime = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var server = new DtlsPskServerTransport(ServerOptions());
+        await using var client = new DtlsPskClientTransport(ClientOptionsFor(), timeProvider: clientTime);
+        await ExchangeAsync(client, server, "first");
+        byte[] buffer = new byte[16];
+
+        // A response the peer never answers (normal for CoAP), then an hour of quiet ...
+        await client.SendAsync(new byte[] { 1 }, Loopback(server), CancellationToken.None);
+        clientTime.Advance(TimeSpan.FromHours(1));
+        // ... then a request and its retransmissions: only a burst of 9 s without answer counts.
+        foreach (int seconds in new[] { 0, 2, 6 })
+        {
+            clientTime.Advance(TimeSpan.FromSeconds(seconds));
+            await client.SendAsync(new byte[] { 2 }, Loopback(server), CancellationToken.None);
+        }
+
+        Assert.Equal(1, client.HandshakesSucceeded);
+        clientTime.Advance(TimeSpan.FromSeconds(9));
+        await client.SendAsync(new byte[] { 3 }, Loopback(server), CancellationToken.None);
+        Assert.Equal(2, client.HandshakesSucceeded); // 17 s of silence within one burst: re-handshake
+        for (int i = 0; i < 5; i++)
+        {
+            Assert.True((await server.ReceiveAsync(buffer, Timeout())).Length == 1);
+        }
+    }
+
+    [Fact]
     public async Task Server_closes_idle_sessions_and_caps_their_number()
     {
         var serverTime = new FakeTimeProvider(DateTimeOffset.UtcNow);
