@@ -1,6 +1,7 @@
 using ActiveGate.Radio;
 using ActiveGate.Simulator.Devices;
 using ActiveGate.Simulator.Mesh;
+using ActiveGate.Simulator.Mesh.Rpl;
 using ActiveGate.Simulator.Pty;
 using ActiveGate.Simulator.RadioBoard;
 using ActiveGate.SixLowpan.Ipv6;
@@ -11,17 +12,21 @@ namespace ActiveGate.Simulator;
 
 /// <summary>
 /// The whole simulator: a pseudo-terminal, the radio board on its master side, the air, and the nodes.
-/// Usable in-process (tests) and from <see cref="Program"/>.
+/// Usable in-process (tests) and from <see cref="Program"/>. <see cref="CreateInProcess"/> leaves out the
+/// pty and the board: the agent side then attaches its mesh interface to <see cref="RootLink"/>, a
+/// radio on the air at the board's place.
 /// </summary>
 public sealed class Simulation : IAsyncDisposable
 {
-    private readonly PseudoTerminal _pty;
+    private readonly PseudoTerminal? _pty;
+    private readonly SimulatedRadioBoard? _board;
     private readonly List<SimulatedNode> _nodes = [];
     private readonly CancellationTokenSource _stop = new();
     private readonly string? _link;
-    private Task? _board;
+    private readonly NodeRplSettings? _rpl;
+    private Task? _boardLoop;
 
-    private Simulation(SimulatorOptions options, PseudoTerminal pty, TimeProvider time, ILoggerFactory loggers)
+    private Simulation(SimulatorOptions options, PseudoTerminal? pty, TimeProvider time, ILoggerFactory loggers)
     {
         _pty = pty;
         Options = options;
@@ -29,11 +34,24 @@ public sealed class Simulation : IAsyncDisposable
             ? parsed
             : throw new FormatException($"--prefix: expected an IPv6 /64 prefix, got '{options.Prefix}'");
         Air = new SimulatedAir(new AirOptions { LossRate = options.Loss, Delay = options.Delay, Seed = options.Seed }, time);
-        Board = new SimulatedRadioBoard(pty, Air, options.RadioEui64, options.Channel, options.PanId, loggers.CreateLogger<SimulatedRadioBoard>())
+        if (pty is not null)
         {
-            Quirks = options.Quirks,
-        };
-        Air.Attach(Board);
+            _board = new SimulatedRadioBoard(pty, Air, options.RadioEui64, options.Channel, options.PanId, loggers.CreateLogger<SimulatedRadioBoard>())
+            {
+                Quirks = options.Quirks,
+            };
+            Air.Attach(_board);
+        }
+        else
+        {
+            RootLink = new NodeFrameLink(Air, options.RadioEui64, options.Channel, time);
+            Air.Attach(RootLink);
+        }
+
+        if (options.EffectiveRpl is { } mode)
+        {
+            _rpl = new NodeRplSettings { Mode = mode, DaoDelay = options.DaoDelay, DisInterval = options.DisInterval };
+        }
 
         for (int i = 1; i <= options.Plugs; i++)
         {
@@ -45,7 +63,16 @@ public sealed class Simulation : IAsyncDisposable
             AddNode(DeviceKind.ActiveDin, i, prefix, time, loggers);
         }
 
-        if (options.LinkPath is { } link)
+        Links = MeshTopology.Build(options.Topology, _nodes.Count, options.Hops, options.Seed);
+        if (Links is not null)
+        {
+            foreach ((int a, int b) in Links)
+            {
+                Air.Link(StationEui64(a), StationEui64(b), options.LinkLoss);
+            }
+        }
+
+        if (pty is not null && options.LinkPath is { } link)
         {
             if (File.Exists(link) || Directory.Exists(link) || new FileInfo(link).LinkTarget is not null)
             {
@@ -60,14 +87,20 @@ public sealed class Simulation : IAsyncDisposable
     /// <summary>Options in force.</summary>
     public SimulatorOptions Options { get; }
 
-    /// <summary>The pty path the agent opens.</summary>
-    public string DevicePath => _pty.SlavePath;
+    /// <summary>The pty path the agent opens ("in-process" without a pty).</summary>
+    public string DevicePath => _pty?.SlavePath ?? "in-process";
 
     /// <summary>Bytes the board could not write because nobody read the pty (no agent attached).</summary>
-    public long BytesDroppedOnPty => _pty.BytesDropped;
+    public long BytesDroppedOnPty => _pty?.BytesDropped ?? 0;
 
-    /// <summary>The radio board.</summary>
-    public SimulatedRadioBoard Board { get; }
+    /// <summary>The radio board (not in an in-process simulation).</summary>
+    public SimulatedRadioBoard Board => _board ?? throw new InvalidOperationException("An in-process simulation has no radio board; use RootLink.");
+
+    /// <summary>In-process simulations: the radio at the board's place, for the agent's mesh interface (an <see cref="ActiveGate.Ieee802154.IFrameLink"/>).</summary>
+    public NodeFrameLink? RootLink { get; }
+
+    /// <summary>The topology's links over station indices (0 = board, i = <c>Nodes[i - 1]</c>); null for single hop.</summary>
+    public IReadOnlyList<(int A, int B)>? Links { get; }
 
     /// <summary>The air.</summary>
     public SimulatedAir Air { get; }
@@ -91,6 +124,46 @@ public sealed class Simulation : IAsyncDisposable
         }
     }
 
+    /// <summary>Builds the air and the nodes without a pty or board: the caller's mesh interface uses <see cref="RootLink"/>.</summary>
+    public static Simulation CreateInProcess(SimulatorOptions options, TimeProvider? timeProvider = null, ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return new Simulation(options, null, timeProvider ?? TimeProvider.System, loggerFactory ?? NullLoggerFactory.Instance);
+    }
+
+    /// <summary>EUI-64 of station <paramref name="index"/>: 0 = the board, i = <c>Nodes[i - 1]</c>.</summary>
+    public ulong StationEui64(int index) => index == 0 ? Options.RadioEui64 : _nodes[index - 1].Device.ExtendedAddress;
+
+    /// <summary>Hops from the board of every station (index as in <see cref="Links"/>).</summary>
+    public int[] Depths() => MeshTopology.Depths(_nodes.Count, Links);
+
+    /// <summary>Switches a node off: off the air, timers stopped. The root should see its route lapse.</summary>
+    public async Task RemoveNodeAsync(SimulatedNode node)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        if (!_nodes.Remove(node))
+        {
+            return;
+        }
+
+        Air.Detach(node.Radio);
+        Air.Isolate(node.Device.ExtendedAddress);
+        await node.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Moves a node: it loses every link and hears only <paramref name="newNeighbours"/> (station EUI-64s).</summary>
+    public void MoveNode(SimulatedNode node, IEnumerable<ulong> newNeighbours)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        ArgumentNullException.ThrowIfNull(newNeighbours);
+        ulong eui = node.Device.ExtendedAddress;
+        Air.Isolate(eui);
+        foreach (ulong neighbour in newNeighbours)
+        {
+            Air.Link(eui, neighbour, Options.LinkLoss);
+        }
+    }
+
     /// <summary>EUI-64 of node <paramref name="index"/> (from 1) of a kind: 00:12:4b:00:0a:KK:00:II.</summary>
     public static ulong NodeEui64(DeviceKind kind, int index) =>
         0x00124B000A000000UL | ((ulong)(kind == DeviceKind.ActivePlug ? 1 : 2) << 16) | (uint)index;
@@ -103,13 +176,21 @@ public sealed class Simulation : IAsyncDisposable
             await node.StartAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        _board = Task.Run(() => Board.RunAsync(_stop.Token), cancellationToken);
+        if (_board is { } board)
+        {
+            _boardLoop = Task.Run(() => board.RunAsync(_stop.Token), cancellationToken);
+        }
     }
 
     /// <summary>Human-readable description, one line per station.</summary>
     public IEnumerable<string> Describe()
     {
-        yield return $"radio board {RadioLinkStatistics.FormatEui64(Board.ExtendedAddress)} on {DevicePath}{(_link is null ? string.Empty : $" (link {_link})")}, channel {Options.Channel}, PAN 0x{Options.PanId:x4}, prefix {Options.Prefix}";
+        yield return $"radio board {RadioLinkStatistics.FormatEui64(Options.RadioEui64)} on {DevicePath}{(_link is null ? string.Empty : $" (link {_link})")}, channel {Options.Channel}, PAN 0x{Options.PanId:x4}, prefix {Options.Prefix}";
+        if (Links is not null || _rpl is not null)
+        {
+            int[] depths = Depths();
+            yield return $"topology {Options.Topology.ToString().ToLowerInvariant()}, {Links?.Count ?? 0} links, max depth {depths.Max()} hops, link loss {Options.LinkLoss}, RPL {(_rpl is null ? "none" : _rpl.Mode == ActiveGate.SixLowpan.Rpl.RplMode.Storing ? "storing (Contiki 3.0, MOP 2)" : "non-storing (Contiki-NG RPL-Lite, MOP 1)")}";
+        }
         foreach (SimulatedNode node in _nodes)
         {
             yield return $"{node.Name,-8} {DeviceModels.ModelName(node.Device.Kind),-10} {node.Device.Serial} {RadioLinkStatistics.FormatEui64(node.Device.ExtendedAddress)} {node.Network.LinkLocalAddress} {node.Network.GlobalAddress}";
@@ -125,9 +206,9 @@ public sealed class Simulation : IAsyncDisposable
         }
 
         await _stop.CancelAsync().ConfigureAwait(false);
-        if (_board is not null)
+        if (_boardLoop is not null)
         {
-            await _board.ConfigureAwait(false);
+            await _boardLoop.ConfigureAwait(false);
         }
 
         foreach (SimulatedNode node in _nodes)
@@ -135,12 +216,13 @@ public sealed class Simulation : IAsyncDisposable
             await node.DisposeAsync().ConfigureAwait(false);
         }
 
-        if (_link is not null && new FileInfo(_link).LinkTarget == _pty.SlavePath)
+        if (_link is not null && _pty is not null && new FileInfo(_link).LinkTarget == _pty.SlavePath)
         {
             File.Delete(_link);
         }
 
-        _pty.Dispose();
+        RootLink?.Dispose();
+        _pty?.Dispose();
         _stop.Dispose();
     }
 
@@ -151,6 +233,8 @@ public sealed class Simulation : IAsyncDisposable
         int seed = unchecked((Options.Seed * 486_187_739) ^ (int)eui ^ (int)(eui >> 32));
         var device = new SimulatedDevice(kind, index, eui, time, seed);
         string name = $"{(kind == DeviceKind.ActivePlug ? "plug" : "din")}-{index}";
-        _nodes.Add(new SimulatedNode(name, device, Air, Options.Channel, Options.PanId, prefix, Options.ReportInterval, Options.BlockSize, time, loggers));
+#pragma warning disable CA5394 // Simulated timer jitter, not security.
+        _nodes.Add(new SimulatedNode(name, device, Air, Options.Channel, Options.PanId, prefix, Options.ReportInterval, Options.BlockSize, time, loggers, _rpl, _rpl is null ? null : new Random(seed)));
+#pragma warning restore CA5394
     }
 }

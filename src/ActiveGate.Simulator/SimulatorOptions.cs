@@ -1,4 +1,6 @@
 using System.Globalization;
+using ActiveGate.Simulator.Mesh;
+using ActiveGate.SixLowpan.Rpl;
 
 namespace ActiveGate.Simulator;
 
@@ -24,6 +26,17 @@ public sealed class SimulatorOptions
           --radio-eui64 EUI       EUI-64 of the radio board                     default 00:12:4b:00:00:00:00:01
           --quirks                behave like real Contiki slip-radio firmware: "EUnknown command"
                                   after every ?V reply, a '\r' debug line per sent frame
+
+        multi-hop mesh (RPL):
+          --topology T            single|line|tree|grid|random; single = everybody  default single
+                                  hears everybody, no RPL (the nodes have their global address at once)
+          --hops N                depth of line/tree (0 = one line of all nodes; trees 3)  default 0
+          --link-loss P           loss per attempt on every link of the topology    default 0
+          --rpl MODE              none|storing|non-storing: storing = Contiki 3.0 (MOP 2, DAO to the
+                                  parent), non-storing = Contiki-NG RPL-Lite (MOP 1, DAO to the root,
+                                  DAO-ACK required). Default: none for single, non-storing otherwise
+          --dao-delay MS          node DAO delay after joining/parent change        default 4000
+          --dis-interval S        node DIS interval while not joined                default 30 (60 storing)
           -v, --verbose           debug logging on stderr
           -h, --help              this text
 
@@ -69,6 +82,30 @@ public sealed class SimulatorOptions
 
     /// <summary>Emulate Contiki firmware quirks (EUnknown after ?V, debug lines).</summary>
     public bool Quirks { get; set; }
+
+    /// <summary>Shape of the radio neighbourhood.</summary>
+    public TopologyKind Topology { get; set; } = TopologyKind.Single;
+
+    /// <summary>Depth of line and tree topologies (0 = default).</summary>
+    public int Hops { get; set; }
+
+    /// <summary>Loss per attempt on every link of a multi-hop topology.</summary>
+    public double LinkLoss { get; set; }
+
+    /// <summary>RPL flavour of the nodes; null = the default for the topology (none for single, non-storing otherwise).</summary>
+    public RplMode? Rpl { get; set; }
+
+    /// <summary>True when <see cref="Rpl"/> was given as <c>none</c>.</summary>
+    public bool RplDisabled { get; set; }
+
+    /// <summary>Node DAO delay (null = Contiki's 4 s).</summary>
+    public TimeSpan? DaoDelay { get; set; }
+
+    /// <summary>Node DIS interval while not joined (null = firmware default).</summary>
+    public TimeSpan? DisInterval { get; set; }
+
+    /// <summary>The RPL mode the nodes run, or null for none.</summary>
+    public RplMode? EffectiveRpl => RplDisabled ? null : Rpl ?? (Topology == TopologyKind.Single ? null : RplMode.NonStoring);
 
     /// <summary>Debug logging.</summary>
     public bool Verbose { get; set; }
@@ -130,6 +167,40 @@ public sealed class SimulatorOptions
                     break;
                 case "--quirks":
                     options.Quirks = true;
+                    break;
+                case "--topology":
+                    options.Topology = Value() switch
+                    {
+                        "single" => TopologyKind.Single,
+                        "line" => TopologyKind.Line,
+                        "tree" => TopologyKind.Tree,
+                        "grid" => TopologyKind.Grid,
+                        "random" => TopologyKind.Random,
+                        string other => throw new FormatException($"--topology: expected single, line, tree, grid or random, got '{other}'"),
+                    };
+                    break;
+                case "--hops":
+                    options.Hops = Int(arg, Value(), 0, 64);
+                    break;
+                case "--link-loss":
+                    options.LinkLoss = Double(arg, Value(), 0, 1);
+                    break;
+                case "--rpl":
+                    string mode = Value();
+                    options.RplDisabled = mode == "none";
+                    options.Rpl = mode switch
+                    {
+                        "none" => null,
+                        "storing" => RplMode.Storing,
+                        "non-storing" or "nonstoring" => RplMode.NonStoring,
+                        _ => throw new FormatException($"--rpl: expected none, storing or non-storing, got '{mode}'"),
+                    };
+                    break;
+                case "--dao-delay":
+                    options.DaoDelay = TimeSpan.FromMilliseconds(Double(arg, Value(), 0, 600_000));
+                    break;
+                case "--dis-interval":
+                    options.DisInterval = TimeSpan.FromSeconds(Double(arg, Value(), 0.01, 3600));
                     break;
                 case "-v":
                 case "--verbose":

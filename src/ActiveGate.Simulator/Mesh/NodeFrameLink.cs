@@ -39,18 +39,24 @@ public sealed class NodeFrameLink : IFrameLink, IAirStation, IDisposable
     /// <inheritdoc />
     public async ValueTask<FrameTransmitStatus> SendFrameAsync(ReadOnlyMemory<byte> mpdu, CancellationToken cancellationToken)
     {
+        TxResult result = await TransmitAsync(mpdu, cancellationToken).ConfigureAwait(false);
+        return result.Status switch
+        {
+            TxStatus.Ok => FrameTransmitStatus.Ok,
+            TxStatus.NoAck => FrameTransmitStatus.NoAck,
+            TxStatus.Collision => FrameTransmitStatus.ChannelAccessFailure,
+            _ => FrameTransmitStatus.Failed,
+        };
+    }
+
+    /// <summary>Like <see cref="SendFrameAsync"/>, with the number of attempts (the link statistics ETX is made of).</summary>
+    public async ValueTask<TxResult> TransmitAsync(ReadOnlyMemory<byte> mpdu, CancellationToken cancellationToken)
+    {
         // One frame at a time and in call order, so fragments leave back to back.
         await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            TxResult result = await _air.TransmitAsync(this, mpdu, cancellationToken).ConfigureAwait(false);
-            return result.Status switch
-            {
-                TxStatus.Ok => FrameTransmitStatus.Ok,
-                TxStatus.NoAck => FrameTransmitStatus.NoAck,
-                TxStatus.Collision => FrameTransmitStatus.ChannelAccessFailure,
-                _ => FrameTransmitStatus.Failed,
-            };
+            return await _air.TransmitAsync(this, mpdu, cancellationToken).ConfigureAwait(false);
         }
         finally
         {

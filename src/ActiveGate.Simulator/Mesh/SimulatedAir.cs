@@ -33,11 +33,13 @@ public sealed class AirOptions
 }
 
 /// <summary>
-/// The shared medium: every station hears every other one (single hop, a star around the border router).
+/// The shared medium. Without a link graph every station hears every other one (single hop, a star
+/// around the border router); with one (<see cref="Link"/>) a frame reaches only the stations linked
+/// to its sender, each link with its own loss on top of <see cref="AirOptions.LossRate"/>.
 /// Unicast frames with ACK request are retried like CSMA with auto-ACK does and report NoAck when all
-/// attempts are lost or nobody has the address; broadcasts go once to everybody, each copy lost independently.
+/// attempts are lost or nobody in range has the address; broadcasts go once to every station in range,
+/// each copy lost independently.
 /// </summary>
-/// <remarks>Multi-hop (RPL) topologies can replace <see cref="Neighbours"/> with a link table later.</remarks>
 public sealed class SimulatedAir
 {
     private readonly AirOptions _options;
@@ -45,6 +47,9 @@ public sealed class SimulatedAir
     private readonly Random _random;
     private readonly Lock _gate = new();
     private readonly List<IAirStation> _stations = [];
+
+    // Station EUI-64 → (neighbour EUI-64 → loss probability of that link); null = everybody in range.
+    private Dictionary<ulong, Dictionary<ulong, double>>? _links;
 
     /// <summary>Creates the medium.</summary>
     public SimulatedAir(AirOptions options, TimeProvider? timeProvider = null)
@@ -76,12 +81,118 @@ public sealed class SimulatedAir
         }
     }
 
-    /// <summary>Stations that can hear <paramref name="sender"/>.</summary>
-    public IReadOnlyList<IAirStation> Neighbours(IAirStation sender)
+    /// <summary>True once a link graph is in force (multi-hop); false while everybody hears everybody.</summary>
+    public bool HasLinkGraph
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _links is not null;
+            }
+        }
+    }
+
+    /// <summary>Takes a station off the air: it no longer hears or is heard (a node switched off).</summary>
+    public void Detach(IAirStation station)
+    {
+        ArgumentNullException.ThrowIfNull(station);
+        lock (_gate)
+        {
+            _stations.Remove(station);
+        }
+    }
+
+    /// <summary>
+    /// Puts stations <paramref name="a"/> and <paramref name="b"/> (EUI-64s) in radio range of each other with
+    /// <paramref name="loss"/> per transmission attempt. The first call switches the air from "everybody in
+    /// range" to the link graph.
+    /// </summary>
+    public void Link(ulong a, ulong b, double loss = 0)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(loss, 0.0);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(loss, 1.0);
+        if (a == b)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            _links ??= [];
+            LinksOf(a)[b] = loss;
+            LinksOf(b)[a] = loss;
+        }
+    }
+
+    /// <summary>Takes <paramref name="a"/> and <paramref name="b"/> out of each other's range.</summary>
+    public void Unlink(ulong a, ulong b)
     {
         lock (_gate)
         {
-            return [.. _stations.Where(s => s != sender && s.Channel == sender.Channel)];
+            if (_links is not null)
+            {
+                LinksOf(a).Remove(b);
+                LinksOf(b).Remove(a);
+            }
+        }
+    }
+
+    /// <summary>Removes every link of <paramref name="station"/> (before moving it elsewhere with <see cref="Link"/>).</summary>
+    public void Isolate(ulong station)
+    {
+        lock (_gate)
+        {
+            if (_links is null || !_links.TryGetValue(station, out Dictionary<ulong, double>? mine))
+            {
+                return;
+            }
+
+            foreach (ulong other in mine.Keys)
+            {
+                LinksOf(other).Remove(station);
+            }
+
+            mine.Clear();
+        }
+    }
+
+    /// <summary>True when <paramref name="a"/> and <paramref name="b"/> hear each other.</summary>
+    public bool InRange(ulong a, ulong b)
+    {
+        lock (_gate)
+        {
+            return a != b && (_links is null || (_links.TryGetValue(a, out Dictionary<ulong, double>? l) && l.ContainsKey(b)));
+        }
+    }
+
+    /// <summary>The EUI-64s in range of <paramref name="station"/> (every attached station without a link graph).</summary>
+    public IReadOnlyList<ulong> NeighboursOf(ulong station)
+    {
+        lock (_gate)
+        {
+            if (_links is null)
+            {
+                return [.. _stations.Select(s => s.ExtendedAddress).Where(e => e != station)];
+            }
+
+            return _links.TryGetValue(station, out Dictionary<ulong, double>? l) ? [.. l.Keys] : [];
+        }
+    }
+
+    /// <summary>Stations that can hear <paramref name="sender"/>.</summary>
+    public IReadOnlyList<IAirStation> Neighbours(IAirStation sender)
+    {
+        ArgumentNullException.ThrowIfNull(sender);
+        lock (_gate)
+        {
+            Dictionary<ulong, double>? inRange = null;
+            if (_links is not null && !_links.TryGetValue(sender.ExtendedAddress, out inRange))
+            {
+                return [];
+            }
+
+            return [.. _stations.Where(s => s != sender && s.Channel == sender.Channel && (inRange is null || inRange.ContainsKey(s.ExtendedAddress)))];
         }
     }
 
@@ -101,7 +212,7 @@ public sealed class SimulatedAir
             await DelayAsync(cancellationToken).ConfigureAwait(false);
             foreach (IAirStation station in neighbours)
             {
-                if (!Lost())
+                if (!Lost(sender, station))
                 {
                     Deliver(station, mpdu);
                 }
@@ -117,7 +228,7 @@ public sealed class SimulatedAir
         for (int attempt = 1; attempt <= attempts; attempt++)
         {
             await DelayAsync(cancellationToken).ConfigureAwait(false);
-            if (target is not null && !Lost())
+            if (target is not null && !Lost(sender, target))
             {
                 Deliver(target, mpdu);
                 return new TxResult(TxStatus.Ok, attempt);
@@ -137,12 +248,20 @@ public sealed class SimulatedAir
         station.Deliver(mpdu.ToArray());
     }
 
-    private bool Lost()
+    private bool Lost(IAirStation from, IAirStation to)
     {
         lock (_gate)
         {
+            double linkLoss = 0;
+            if (_links is not null && _links.TryGetValue(from.ExtendedAddress, out Dictionary<ulong, double>? l) && l.TryGetValue(to.ExtendedAddress, out double p))
+            {
+                linkLoss = p;
+            }
+
+            // Independent causes: the air at large and this particular link.
+            double loss = 1 - ((1 - _options.LossRate) * (1 - linkLoss));
 #pragma warning disable CA5394 // Simulated radio loss, not security.
-            bool lost = _options.LossRate > 0 && _random.NextDouble() < _options.LossRate;
+            bool lost = loss > 0 && _random.NextDouble() < loss;
 #pragma warning restore CA5394
             if (lost)
             {
@@ -151,6 +270,18 @@ public sealed class SimulatedAir
 
             return lost;
         }
+    }
+
+    // Caller holds _gate.
+    private Dictionary<ulong, double> LinksOf(ulong station)
+    {
+        if (!_links!.TryGetValue(station, out Dictionary<ulong, double>? links))
+        {
+            links = [];
+            _links[station] = links;
+        }
+
+        return links;
     }
 
     private Task DelayAsync(CancellationToken cancellationToken)

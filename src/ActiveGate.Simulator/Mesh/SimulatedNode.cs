@@ -1,5 +1,6 @@
 using ActiveGate.Coap.Server;
 using ActiveGate.Simulator.Devices;
+using ActiveGate.Simulator.Mesh.Rpl;
 using ActiveGate.SixLowpan.Ipv6;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -17,7 +18,19 @@ public sealed class SimulatedNode : IAsyncDisposable
     private readonly DeviceResources _resources;
 
     /// <summary>Creates the node and joins it to <paramref name="air"/>; <see cref="StartAsync"/> starts it.</summary>
-    public SimulatedNode(string name, SimulatedDevice device, SimulatedAir air, int channel, ushort panId, Ipv6Prefix meshPrefix, TimeSpan reportingPeriod, int blockSize = 64, TimeProvider? timeProvider = null, ILoggerFactory? loggerFactory = null)
+    /// <param name="name">Display name.</param>
+    /// <param name="device">The device model.</param>
+    /// <param name="air">The medium.</param>
+    /// <param name="channel">802.15.4 channel.</param>
+    /// <param name="panId">PAN id.</param>
+    /// <param name="meshPrefix">Mesh prefix.</param>
+    /// <param name="reportingPeriod">Observe notification period.</param>
+    /// <param name="blockSize">CoAP block size.</param>
+    /// <param name="timeProvider">Clock.</param>
+    /// <param name="loggerFactory">Loggers.</param>
+    /// <param name="rpl">RPL router settings; null = single hop without RPL.</param>
+    /// <param name="random">Randomness of the RPL timers.</param>
+    public SimulatedNode(string name, SimulatedDevice device, SimulatedAir air, int channel, ushort panId, Ipv6Prefix meshPrefix, TimeSpan reportingPeriod, int blockSize = 64, TimeProvider? timeProvider = null, ILoggerFactory? loggerFactory = null, NodeRplSettings? rpl = null, Random? random = null)
     {
         ArgumentNullException.ThrowIfNull(device);
         ArgumentNullException.ThrowIfNull(air);
@@ -26,7 +39,7 @@ public sealed class SimulatedNode : IAsyncDisposable
         Name = name;
         Device = device;
         _radio = new NodeFrameLink(air, device.ExtendedAddress, channel, time);
-        Network = new NodeNetworkStack(_radio, panId, meshPrefix, time, loggers.CreateLogger<NodeNetworkStack>());
+        Network = new NodeNetworkStack(_radio, panId, meshPrefix, time, loggers.CreateLogger<NodeNetworkStack>(), rpl, random);
         _server = new CoapServer(Network, new CoapServerOptions { PreferredBlockSize = blockSize }, time, loggers.CreateLogger<CoapServer>());
         _resources = new DeviceResources(device, _server.Root, time, reportingPeriod);
         air.Attach(_radio);
@@ -37,6 +50,9 @@ public sealed class SimulatedNode : IAsyncDisposable
 
     /// <summary>The device model.</summary>
     public SimulatedDevice Device { get; }
+
+    /// <summary>The node's radio (its station on the air).</summary>
+    public NodeFrameLink Radio => _radio;
 
     /// <summary>The node's IPv6 stack (addresses, counters).</summary>
     public NodeNetworkStack Network { get; }
