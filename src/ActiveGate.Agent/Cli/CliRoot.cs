@@ -17,6 +17,7 @@ internal static class CliRoot
         root.Subcommands.Add(RadioCommands.CreateCapture());
         root.Subcommands.Add(MeshCommands.CreateMesh());
         root.Subcommands.Add(MeshCommands.CreatePing());
+        root.Subcommands.Add(MeshCommands.CreateRoutes());
         root.Subcommands.Add(Coap.CoapCommand.Create());
         root.Subcommands.Add(DeviceCommands.CreateDevices());
         root.Subcommands.Add(DeviceCommands.CreateDevice());

@@ -12,6 +12,20 @@ internal static class MeshCommands
     {
         var command = new Command("mesh", "Show the mesh interface: addresses, nodes, frame and datagram counters, neighbours") { AgentQuery.JsonOption };
         command.SetAction((parse, ct) => AgentQuery.RunAsync(parse, "mesh", null, Render, ct));
+        var repair = new Command("repair", "Global repair: start a new DODAG version so that every node rejoins") { AgentQuery.JsonOption };
+        repair.SetAction((parse, ct) => AgentQuery.RunAsync(parse, "mesh-repair", null, (r, output) => output.WriteLine($"DODAG version now {r.GetProperty("version").GetInt32()}; nodes rejoin as they hear it"), ct));
+        command.Subcommands.Add(repair);
+        return command;
+    }
+
+    public static Command CreateRoutes()
+    {
+        var command = new Command("routes", "Show the RPL DODAG as a tree: node, rank, parent, hops, last heard, path lifetime") { AgentQuery.JsonOption };
+        command.SetAction((parse, ct) => AgentQuery.RunAsync(parse, "routes", null, (r, output) =>
+        {
+            output.WriteLine($"RPL {r.GetProperty("mode").GetString()}, version {r.GetProperty("version").GetInt32()}, {r.GetProperty("nodes").GetArrayLength()} nodes, DIOs sent {r.GetProperty("diosSent").GetInt64()}, DAOs {r.GetProperty("daosReceived").GetInt64()}");
+            output.Write(r.GetProperty("tree").GetString());
+        }, ct));
         return command;
     }
 

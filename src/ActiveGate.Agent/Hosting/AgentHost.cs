@@ -84,6 +84,7 @@ public static class AgentHost
         AddValidatedOptions<DiagnosticsOptions, DiagnosticsOptionsValidator>(builder, errors, DiagnosticsOptions.SectionName);
         AddValidatedOptions<RadioOptions, RadioOptionsValidator>(builder, errors, RadioOptions.SectionName);
         AddValidatedOptions<MeshOptions, MeshOptionsValidator>(builder, errors, MeshOptions.SectionName);
+        AddValidatedOptions<RplOptions, RplOptionsValidator>(builder, errors, RplOptions.SectionName);
         AddValidatedOptions<DevicesOptions, DevicesOptionsValidator>(builder, errors, DevicesOptions.SectionName);
         AddValidatedOptions<UpstreamOptions, UpstreamOptionsValidator>(builder, errors, UpstreamOptions.SectionName);
         AddValidatedOptions<OutboxSettings, OutboxSettingsValidator>(builder, errors, OutboxSettings.SectionName);
@@ -107,6 +108,8 @@ public static class AgentHost
         services.AddHostedService(sp => sp.GetRequiredService<MeshService>());
         services.AddSingleton<IDiagnosticsCommand, MeshDiagnostics>();
         services.AddSingleton<IDiagnosticsCommand, PingDiagnostics>();
+        services.AddSingleton<IDiagnosticsCommand, RoutesDiagnostics>();
+        services.AddSingleton<IDiagnosticsCommand, MeshRepairDiagnostics>();
 
         services.AddSingleton(sp => new DeviceRegistry(Path.Combine(sp.GetRequiredService<AgentPaths>().StateDirectory, "devices.json")));
         services.AddSingleton(sp =>

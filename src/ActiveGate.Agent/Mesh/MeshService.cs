@@ -8,6 +8,8 @@ using ActiveGate.Radio;
 using ActiveGate.SixLowpan.Ipv6;
 using ActiveGate.SixLowpan.Mesh;
 using ActiveGate.SixLowpan.Neighbors;
+using ActiveGate.SixLowpan.Rpl;
+using ActiveGate.SixLowpan.Rpl.Root;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -24,6 +26,7 @@ public sealed partial class MeshService : BackgroundService
     private readonly RadioService _radio;
     private readonly MeshOptions _options;
     private readonly RadioOptions _radioOptions;
+    private readonly RplOptions _rplOptions;
     private readonly TimeProvider _timeProvider;
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger<MeshService> _logger;
@@ -31,8 +34,10 @@ public sealed partial class MeshService : BackgroundService
     private readonly TaskCompletionSource<MeshInterface> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ConcurrentDictionary<MacAddress, DateTimeOffset> _nodes = new();
 
-    public MeshService(RadioService radio, IOptions<MeshOptions> options, IOptions<RadioOptions> radioOptions, HealthRegistry health, TimeProvider timeProvider, ILoggerFactory loggerFactory)
+    public MeshService(RadioService radio, IOptions<MeshOptions> options, IOptions<RadioOptions> radioOptions, IOptions<RplOptions> rplOptions, HealthRegistry health, TimeProvider timeProvider, ILoggerFactory loggerFactory)
     {
+        ArgumentNullException.ThrowIfNull(rplOptions);
+        _rplOptions = rplOptions.Value;
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(radioOptions);
         ArgumentNullException.ThrowIfNull(health);
@@ -64,6 +69,9 @@ public sealed partial class MeshService : BackgroundService
     public IReadOnlyDictionary<MacAddress, DateTimeOffset> Nodes => _nodes;
 
     public MeshOptions Options => _options;
+
+    /// <summary>The DODAG root, when <c>Rpl:Enabled</c> and the mesh is up.</summary>
+    public RplRoot? Root { get; private set; }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -98,10 +106,76 @@ public sealed partial class MeshService : BackgroundService
             _loggerFactory.CreateLogger<MeshInterface>());
         await using (mesh.ConfigureAwait(false))
         {
+            using RplMeshBinding? binding = _rplOptions.Enabled ? new RplMeshBinding(mesh, _loggerFactory.CreateLogger<RplMeshBinding>()) : null;
+            if (binding is not null)
+            {
+                Root = StartRoot(mesh, binding);
+            }
+
             mesh.Start();
             _ready.TrySetResult(mesh);
             LogUp(_logger, mesh.LinkLocalAddress, mesh.MeshAddress);
-            await TrackNodesAsync(mesh, stoppingToken).ConfigureAwait(false);
+            try
+            {
+                await TrackNodesAsync(mesh, stoppingToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                Root?.Stop();
+            }
+        }
+    }
+
+    private RplRoot StartRoot(MeshInterface mesh, RplMeshBinding binding)
+    {
+        var root = new RplRoot(
+            new RplRootOptions
+            {
+                DodagId = mesh.MeshAddress,
+                LinkLocalAddress = mesh.LinkLocalAddress,
+                Prefix = mesh.MeshPrefix,
+                Mode = _rplOptions.Mode,
+                InstanceId = (byte)_rplOptions.InstanceId,
+                DioIntervalMin = (byte)_rplOptions.DioIntervalMin,
+                DioIntervalDoublings = (byte)_rplOptions.DioIntervalDoublings,
+                DioRedundancy = (byte)_rplOptions.DioRedundancy,
+                DefaultLifetime = (byte)_rplOptions.DefaultLifetime,
+                LifetimeUnit = (ushort)_rplOptions.LifetimeUnit,
+            },
+            binding,
+            _timeProvider,
+            _loggerFactory.CreateLogger<RplRoot>());
+
+        // A DAO is the surest sign of a node; its route's expiry the surest sign it left.
+        root.NodeJoined += (_, e) => Announce(mesh, e.Node.Address);
+        root.NodeLeft += (_, e) => Depart(mesh, e.Node.Address, $"RPL route {e.Reason.ToString().ToLowerInvariant()}");
+        binding.Bind(root);
+        root.Start();
+        LogRoot(_logger, _rplOptions.Mode, mesh.MeshAddress);
+        return root;
+    }
+
+    private void Announce(MeshInterface mesh, Ipv6Address address)
+    {
+        MacAddress mac = InterfaceIdentifier.ToMac(address.Low);
+        bool known = _nodes.ContainsKey(mac);
+        _nodes[mac] = _timeProvider.GetUtcNow();
+        if (!known)
+        {
+            IPAddress ip = Ipv6Address.FromPrefix(mesh.MeshPrefix, mac).ToIPAddress();
+            LogJoined(_logger, ip, mac);
+            NodeJoined?.Invoke(ip);
+        }
+    }
+
+    private void Depart(MeshInterface mesh, Ipv6Address address, string reason)
+    {
+        MacAddress mac = InterfaceIdentifier.ToMac(address.Low);
+        if (_nodes.TryRemove(mac, out _))
+        {
+            IPAddress ip = Ipv6Address.FromPrefix(mesh.MeshPrefix, mac).ToIPAddress();
+            LogLeft(_logger, ip, reason);
+            NodeLeft?.Invoke(ip, reason);
         }
     }
 
@@ -145,24 +219,20 @@ public sealed partial class MeshService : BackgroundService
                         continue;
                     }
 
-                    bool known = _nodes.TryGetValue(neighbor.MacAddress, out _);
-                    _nodes[neighbor.MacAddress] = heard;
-                    if (!known)
+                    if (_nodes.TryGetValue(neighbor.MacAddress, out DateTimeOffset previous) && previous >= heard)
                     {
-                        IPAddress address = Ipv6Address.FromPrefix(mesh.MeshPrefix, neighbor.MacAddress).ToIPAddress();
-                        LogJoined(_logger, address, neighbor.MacAddress);
-                        NodeJoined?.Invoke(address);
+                        continue;
                     }
+
+                    Announce(mesh, Ipv6Address.FromPrefix(mesh.MeshPrefix, neighbor.MacAddress));
+                    _nodes[neighbor.MacAddress] = heard;
                 }
 
                 foreach ((MacAddress mac, DateTimeOffset heard) in _nodes)
                 {
-                    if (now - heard > _options.NodeLifetime && _nodes.TryRemove(mac, out _))
+                    if (now - heard > _options.NodeLifetime)
                     {
-                        IPAddress address = Ipv6Address.FromPrefix(mesh.MeshPrefix, mac).ToIPAddress();
-                        string reason = $"not heard for {(now - heard).TotalMinutes:0} min";
-                        LogLeft(_logger, address, reason);
-                        NodeLeft?.Invoke(address, reason);
+                        Depart(mesh, Ipv6Address.FromPrefix(mesh.MeshPrefix, mac), $"not heard for {(now - heard).TotalMinutes:0} min");
                     }
                 }
 
@@ -186,6 +256,9 @@ public sealed partial class MeshService : BackgroundService
         {
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "RPL root started ({Mode}), DODAG {DodagId}")]
+    private static partial void LogRoot(ILogger logger, RplMode mode, Ipv6Address dodagId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Mesh interface up: {LinkLocal}, {MeshAddress}")]
     private static partial void LogUp(ILogger logger, Ipv6Address linkLocal, Ipv6Address meshAddress);
