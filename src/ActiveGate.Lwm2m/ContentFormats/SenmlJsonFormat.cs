@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using ActiveGate.Lwm2m.Model;
 
@@ -11,7 +12,8 @@ namespace ActiveGate.Lwm2m.ContentFormats;
 /// </summary>
 internal static class SenmlJsonFormat
 {
-    private static readonly JsonWriterOptions s_writerOptions = new() { Indented = false, SkipValidation = true };
+    // Relaxed escaping: the payload is never embedded in HTML, and servers compare strings such as "+02:00" as written.
+    private static readonly JsonWriterOptions s_writerOptions = new() { Indented = false, SkipValidation = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static void Encode(Lwm2mPath requestPath, IReadOnlyList<Lwm2mRecord> records, IBufferWriter<byte> output, IReadOnlyList<long>? timestamps = null)
     {

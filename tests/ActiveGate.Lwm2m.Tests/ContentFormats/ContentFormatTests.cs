@@ -83,9 +83,9 @@ public sealed class ContentFormatTests
     [Fact]
     public void SenML_JSON_reads_like_the_spec()
     {
-        var records = new[] { R("/3/0/0", Lwm2mValue.FromString("Open Mobile Alliance")), R("/3/0/6/0", Lwm2mValue.FromInteger(1)), R("/3/0/13", Lwm2mValue.FromUnixTime(1367491215)), R("/3/0/15", Lwm2mValue.FromString("Europe/Paris")) };
+        var records = new[] { R("/3/0/0", Lwm2mValue.FromString("Open Mobile Alliance")), R("/3/0/6/0", Lwm2mValue.FromInteger(1)), R("/3/0/13", Lwm2mValue.FromUnixTime(1367491215)), R("/3/0/15", Lwm2mValue.FromString("Europe/Paris")), R("/3/0/14", Lwm2mValue.FromString("+02:00")) };
         string json = Encoding.UTF8.GetString(Encode(Lwm2mContentFormat.SenmlJson, "/3/0", records));
-        Assert.Equal("""[{"bn":"/3/0/","n":"0","vs":"Open Mobile Alliance"},{"n":"6/0","v":1},{"n":"13","v":1367491215},{"n":"15","vs":"Europe/Paris"}]""", json);
+        Assert.Equal("""[{"bn":"/3/0/","n":"0","vs":"Open Mobile Alliance"},{"n":"6/0","v":1},{"n":"13","v":1367491215},{"n":"15","vs":"Europe/Paris"},{"n":"14","vs":"+02:00"}]""", json);
     }
 
     public static TheoryData<Lwm2mValue, string> AllTypes => new()
