@@ -181,6 +181,18 @@ public sealed class CoapCommandLibcoapTests : IDisposable
     }
 
     [Fact]
+    public async Task Coap_client_openssl_observes_time_over_dtls()
+    {
+        int port = LibcoapProcess.FreePort();
+        await using var server = await CliRunner.ServeAsync("--port", port.ToString(), "--dir", _dir.FullName, "--psk-identity", Identity, "--psk-key", s_keyHex, "--time-interval", "0.5");
+
+        var observe = await LibcoapProcess.RunAsync(s_toolTimeout, "coap-client-openssl", "-B", "10", "-s", "3", "-u", Identity, "-k", Key, "-m", "get", $"coaps://127.0.0.1:{port}/time");
+
+        int notifications = System.Text.RegularExpressions.Regex.Count(observe.Output, @"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z");
+        Assert.True(notifications >= 3, $"expected several notifications over DTLS, got: {observe.Output}");
+    }
+
+    [Fact]
     public async Task Our_get_over_dtls_against_coap_server_openssl_and_a_wrong_key_exits_5()
     {
         int port = LibcoapProcess.FreePortPair();
