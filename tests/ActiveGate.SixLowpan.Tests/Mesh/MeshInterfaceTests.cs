@@ -225,6 +225,56 @@ public sealed class MeshInterfaceTests : IAsyncLifetime
         Assert.Throws<InvalidOperationException>(() => _root.BindUdp(5683));
     }
 
+    [Fact]
+    public async Task A_failed_fragment_stops_the_datagram()
+    {
+        int sent = 0;
+        _air.Interceptor = _ => ++sent == 2 ? FrameTransmitStatus.ChannelAccessFailure : null;
+        Assert.Equal(MeshSendStatus.ChannelAccessFailure, await _root.SendUdpAsync(_plug.LinkLocalAddress, 1, 2, new byte[600]));
+        Assert.Equal(2, _rootLink.Sent.Count); // FRAG1 ok, first FRAGN failed, nothing after it
+        Assert.Equal(0, _root.GetCounters().DatagramsOut);
+    }
+
+    [Fact]
+    public async Task Oversize_datagram_is_refused_before_the_radio()
+    {
+        Assert.Equal(MeshSendStatus.TooLarge, await _root.SendUdpAsync(_plug.LinkLocalAddress, 1, 2, new byte[_root.MaxUdpPayload + 1]));
+        Assert.Empty(_rootLink.Sent);
+        Assert.Equal(MeshSendStatus.Ok, await _root.SendUdpAsync(_plug.LinkLocalAddress, 1, 2, new byte[_root.MaxUdpPayload]));
+    }
+
+    [Fact]
+    public async Task Disposed_socket_unbinds_and_completes_receivers()
+    {
+        MeshUdpSocket socket = _plug.BindUdp(7000);
+        ValueTask<MeshUdpDatagram> pending = socket.ReceiveAsync(Timeout);
+        socket.Dispose();
+        await Assert.ThrowsAnyAsync<Exception>(() => pending.AsTask());
+        using MeshUdpSocket again = _plug.BindUdp(7000);
+        await _root.SendUdpAsync(_plug.LinkLocalAddress, 1, 7000, new byte[] { 5 });
+        Assert.Equal(new byte[] { 5 }, (await again.ReceiveAsync(Timeout)).Payload.ToArray());
+    }
+
+    [Fact]
+    public async Task Transport_flags_truncated_datagrams()
+    {
+        await using var transport = MeshUdpTransport.Bind(_plug, 5683);
+        await _root.SendUdpAsync(_plug.MeshAddress, 40000, 5683, new byte[] { 1, 2, 3, 4 });
+        byte[] buffer = new byte[2];
+        Coap.Transport.DatagramReceiveResult result = await transport.ReceiveAsync(buffer, Timeout);
+        Assert.True(result.Truncated);
+        Assert.Equal(2, result.Length);
+        Assert.Equal(new IPEndPoint(IPAddress.Parse("fd00::212:4b00:102:304"), 40000), result.Remote);
+    }
+
+    [Fact]
+    public async Task Unbound_port_is_counted()
+    {
+        await _root.SendUdpAsync(_plug.LinkLocalAddress, 1, 9999, new byte[] { 1 });
+        await WaitUntil(() => _plug.GetCounters().NoSocket == 1);
+        Assert.Equal(1, _plug.GetCounters().DatagramsIn);
+    }
+
     private static async Task WaitUntil(Func<bool> condition)
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
