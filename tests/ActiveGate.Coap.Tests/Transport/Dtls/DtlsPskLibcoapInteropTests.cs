@@ -180,6 +180,30 @@ public sealed class DtlsPskLibcoapInteropTests
         Assert.Contains("re-handshaking", logger.All, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Idle_client_resumes_its_session_with_coap_server_openssl()
+    {
+        int port = LibcoapProcess.FreePortPair();
+        await using LibcoapProcess server = LibcoapProcess.Start("coap-server-openssl", "-A", "127.0.0.1", "-p", port.ToString(), "-k", Key);
+        await LibcoapProcess.WaitForUdpPortAsync(port + 1, TimeSpan.FromSeconds(5));
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        DtlsPskClientOptions options = ClientOptions(Key);
+        options.ResumeAfterIdle = TimeSpan.FromMinutes(5);
+        await using var client = new DtlsPskClientTransport(options, timeProvider: time);
+        var remote = new IPEndPoint(IPAddress.Loopback, port + 1);
+        await client.SendAsync(CoapBytes.ConGet(1, 1, ""), remote, CancellationToken.None);
+        Assert.Equal(0x45, (await ReceiveAsync(client))[1]);
+
+        time.Advance(TimeSpan.FromMinutes(6));
+        await client.SendAsync(CoapBytes.ConGet(2, 2, ""), remote, CancellationToken.None);
+
+        byte[] response = await ReceiveAsync(client);
+        Assert.Equal(0x45, response[1]);
+        Assert.Equal(new byte[] { 0, 2 }, response[2..4]);
+        Assert.Equal(2, client.HandshakesSucceeded);
+        Assert.Equal(1, client.HandshakesResumed); // OpenSSL accepted the abbreviated handshake
+    }
+
     internal static DtlsPskClientOptions ClientOptions(string key, DtlsPskCipherSuite? suite = null)
     {
         var options = new DtlsPskClientOptions
