@@ -231,6 +231,30 @@ public sealed class Lwm2mClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_observer_that_goes_away_is_dropped()
+    {
+        var battery = _client.Device.GetInstance(0)!;
+        battery.SetValue(9, Lwm2mValue.FromInteger(10));
+        using (var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10)))
+        {
+            await foreach (var n in _server.ObserveAsync("/3/0/9", Lwm2mContentFormat.PlainText, cts.Token))
+            {
+                Assert.Equal("10", n.PayloadAsString);
+                break;   // the server forgets the observation: the next notification gets an RST or a cancel
+            }
+        }
+
+        for (int i = 0; i < 50 && _client.Status.Observations.Count > 0; i++)
+        {
+            battery.SetValue(9, Lwm2mValue.FromInteger(11 + i));
+            await Task.Delay(100);
+        }
+
+        Assert.Empty(_client.Status.Observations);
+        Assert.Equal(Lwm2mClientState.Registered, _client.Status.State);
+    }
+
+    [Fact]
     public async Task Composite_read_returns_absolute_names()
     {
         var response = await _server.SendAsync(CoapCode.Fetch, "/", accept: Lwm2mContentFormat.SenmlJson, payload: """[{"n":"/3/0/0"},{"n":"/4/0/0"},{"n":"/3/0/99"}]"""u8.ToArray(), contentFormat: Lwm2mContentFormat.SenmlJson);
