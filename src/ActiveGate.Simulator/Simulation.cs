@@ -50,7 +50,7 @@ public sealed class Simulation : IAsyncDisposable
 
         if (options.EffectiveRpl is { } mode)
         {
-            _rpl = new NodeRplSettings { Mode = mode, DaoDelay = options.DaoDelay, DisInterval = options.DisInterval };
+            _rpl = new NodeRplSettings { Mode = mode, DaoDelay = options.DaoDelay, DisInterval = options.DisInterval, DaoAckTimeout = options.DaoAckTimeout };
         }
 
         for (int i = 1; i <= options.Plugs; i++)

@@ -37,6 +37,7 @@ public sealed class SimulatorOptions
                                   DAO-ACK required). Default: none for single, non-storing otherwise
           --dao-delay MS          node DAO delay after joining/parent change        default 4000
           --dis-interval S        node DIS interval while not joined                default 30 (60 storing)
+          --dao-ack-timeout MS    non-storing DAO retransmission timeout            default 5000
           -v, --verbose           debug logging on stderr
           -h, --help              this text
 
@@ -103,6 +104,9 @@ public sealed class SimulatorOptions
 
     /// <summary>Node DIS interval while not joined (null = firmware default).</summary>
     public TimeSpan? DisInterval { get; set; }
+
+    /// <summary>Node DAO-ACK timeout (null = RPL-Lite's 5 s).</summary>
+    public TimeSpan? DaoAckTimeout { get; set; }
 
     /// <summary>The RPL mode the nodes run, or null for none.</summary>
     public RplMode? EffectiveRpl => RplDisabled ? null : Rpl ?? (Topology == TopologyKind.Single ? null : RplMode.NonStoring);
@@ -198,6 +202,9 @@ public sealed class SimulatorOptions
                     break;
                 case "--dao-delay":
                     options.DaoDelay = TimeSpan.FromMilliseconds(Double(arg, Value(), 0, 600_000));
+                    break;
+                case "--dao-ack-timeout":
+                    options.DaoAckTimeout = TimeSpan.FromMilliseconds(Double(arg, Value(), 1, 600_000));
                     break;
                 case "--dis-interval":
                     options.DisInterval = TimeSpan.FromSeconds(Double(arg, Value(), 0.01, 3600));

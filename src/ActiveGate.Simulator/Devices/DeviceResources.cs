@@ -41,6 +41,7 @@ public sealed class DeviceResources : IDisposable
             _periodic.AddRange([meter, power, energy, current, voltage]);
             channel.RelayChanged += (_, _) =>
             {
+                device.TakeMeasurement(channel);
                 meter.NotifyChanged();
                 relay.NotifyChanged();
                 power.NotifyChanged();
@@ -52,11 +53,21 @@ public sealed class DeviceResources : IDisposable
         {
             _timer = time.CreateTimer(_ => NotifyReadings(), null, reportingPeriod, reportingPeriod);
         }
+        else
+        {
+            // No reporting period: every read is a new measurement.
+            device.MeasureOnRead = true;
+        }
     }
 
-    /// <summary>Notifies every observer of a reading (what the reporting timer does).</summary>
+    /// <summary>Takes a measurement of every channel and notifies every observer (what the reporting timer does).</summary>
     public void NotifyReadings()
     {
+        foreach (MeterChannel channel in _device.Channels)
+        {
+            _device.TakeMeasurement(channel);
+        }
+
         foreach (CoapResource resource in _periodic)
         {
             if (resource.ObserverCount > 0)

@@ -6,6 +6,7 @@ namespace ActiveGate.Simulator.Devices;
 /// </summary>
 public sealed class SimulatedDevice
 {
+    private readonly Dictionary<MeterChannel, (long Sequence, ChannelReading Reading)> _latest = [];
     private long _sequence;
 
     /// <summary>Creates a device with believable, seed-dependent load profiles.</summary>
@@ -38,11 +39,43 @@ public sealed class SimulatedDevice
     /// <summary>The channels, numbered from 1.</summary>
     public IReadOnlyList<MeterChannel> Channels { get; }
 
-    /// <summary>Takes a measurement of one channel; <paramref name="sequence"/> counts measurements and only grows.</summary>
+    /// <summary>
+    /// When true every read takes a fresh measurement; otherwise reads return the latest measurement
+    /// taken by <see cref="TakeMeasurement"/> (once per reporting period, like a metering chip), so all
+    /// blocks of a block-wise transfer describe the same measurement.
+    /// </summary>
+    public bool MeasureOnRead { get; set; }
+
+    /// <summary>The latest measurement of one channel; <paramref name="sequence"/> counts measurements and only grows.</summary>
     public ChannelReading Measure(MeterChannel channel, out long sequence)
     {
         ArgumentNullException.ThrowIfNull(channel);
-        sequence = Interlocked.Increment(ref _sequence);
-        return channel.Read();
+        lock (_latest)
+        {
+            if (MeasureOnRead || !_latest.TryGetValue(channel, out (long Sequence, ChannelReading Reading) latest))
+            {
+                latest = TakeLocked(channel);
+            }
+
+            sequence = latest.Sequence;
+            return latest.Reading;
+        }
+    }
+
+    /// <summary>Takes a new measurement of one channel (the reporting period elapsed, or the relay switched).</summary>
+    public void TakeMeasurement(MeterChannel channel)
+    {
+        ArgumentNullException.ThrowIfNull(channel);
+        lock (_latest)
+        {
+            TakeLocked(channel);
+        }
+    }
+
+    private (long Sequence, ChannelReading Reading) TakeLocked(MeterChannel channel)
+    {
+        (long, ChannelReading) measurement = (++_sequence, channel.Read());
+        _latest[channel] = measurement;
+        return measurement;
     }
 }
