@@ -30,6 +30,12 @@ internal static class RunCommand
         try
         {
             HostApplicationBuilder builder = AgentHost.CreateBuilder(configFile, Environment.GetEnvironmentVariable, errors);
+            using FileStream? instanceLock = AcquireInstanceLock(AgentPaths.FromEnvironment(Environment.GetEnvironmentVariable).StateDirectory);
+            if (instanceLock is null)
+            {
+                return ExitCodes.Failure;
+            }
+
             try
             {
                 // Options are bound while the host is built (the logger reads its section) and validated at start.
@@ -59,6 +65,25 @@ internal static class RunCommand
         {
             host?.Dispose();
             await Log.CloseAndFlushAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// One agent per state directory: a second one would fight over the outbox and the radio.
+    /// The lock is the kernel's (released when the process dies, even by kill -9).
+    /// </summary>
+    private static FileStream? AcquireInstanceLock(string stateDirectory)
+    {
+        Directory.CreateDirectory(stateDirectory);
+        string path = Path.Combine(stateDirectory, "agent.lock");
+        try
+        {
+            return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException)
+        {
+            Console.Error.WriteLine($"activegate: another agent is already running with state directory {stateDirectory}");
+            return null;
         }
     }
 

@@ -69,7 +69,7 @@ public sealed class AgentLifecycleTests
         (int exitCode, string output) = await AgentProcess.RunToEndAsync(["run"], first.WorkingDirectory);
 
         Assert.NotEqual(0, exitCode);
-        Assert.Contains("already answering", output, StringComparison.Ordinal);
+        Assert.Contains("already running", output, StringComparison.Ordinal);
         Assert.False(first.HasExited);
     }
 
