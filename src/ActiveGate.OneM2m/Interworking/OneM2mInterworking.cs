@@ -31,6 +31,7 @@ public sealed class OneM2mInterworking : IDisposable
     private readonly SemaphoreSlim _registerLock = new(1, 1);
     private long _registeredGeneration;
     private long _commandsExecuted;
+    private int _relearning;
 
     public OneM2mInterworking(OneM2mClient client, InterworkingOptions options, ISwitchActuator? actuator = null,
         TimeProvider? timeProvider = null, ILogger<OneM2mInterworking>? logger = null)
@@ -498,10 +499,55 @@ public sealed class OneM2mInterworking : IDisposable
 
         if (FindSubscriber(notification.SubscriptionReference) is not { } target)
         {
-            _logger.LogWarning("oneM2M: notification for unknown subscription {Sur} ignored", notification.SubscriptionReference);
+            // After a restart the subscription IDs are learnt again only when a device's tree is ensured. Re-ensure the
+            // known devices (creates answer 4105, subscriptions are read back) and then handle the notification.
+            if (!_devices.IsEmpty && Interlocked.CompareExchange(ref _relearning, 1, 0) == 0)
+            {
+                _ = Task.Run(() => RelearnAndDispatchAsync(notification), CancellationToken.None);
+            }
+            else
+            {
+                _logger.LogWarning("oneM2M: notification for unknown subscription {Sur} ignored", notification.SubscriptionReference);
+            }
+
             return ValueTask.FromResult(ResponseStatusCode.Ok);
         }
 
+        DispatchEvent(notification, target);
+        return ValueTask.FromResult(ResponseStatusCode.Ok);
+    }
+
+    private async Task RelearnAndDispatchAsync(NotificationMessage notification)
+    {
+        try
+        {
+            foreach (DeviceState device in _devices.Values)
+            {
+                device.EnsuredGeneration = 0;
+                await EnsureDeviceAsync(device, CancellationToken.None).ConfigureAwait(false);
+            }
+
+            if (FindSubscriber(notification.SubscriptionReference) is { } target)
+            {
+                DispatchEvent(notification, target);
+            }
+            else
+            {
+                _logger.LogWarning("oneM2M: notification for unknown subscription {Sur} ignored", notification.SubscriptionReference);
+            }
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            _logger.LogError(ex, "oneM2M: re-learning subscriptions failed");
+        }
+        finally
+        {
+            Interlocked.Exchange(ref _relearning, 0);
+        }
+    }
+
+    private void DispatchEvent(NotificationMessage notification, (string DeviceId, int Channel) target)
+    {
         SwitchCommand? command = null;
         if (notification.ContentInstance is { } cin)
         {
@@ -531,8 +577,6 @@ public sealed class OneM2mInterworking : IDisposable
             // Answer the CSE now; actuation can take a CoAP round trip or retransmissions.
             _ = Task.Run(() => ExecuteCommandAsync(command, CancellationToken.None), CancellationToken.None);
         }
-
-        return ValueTask.FromResult(ResponseStatusCode.Ok);
     }
 
     private (string DeviceId, int Channel)? FindSubscriber(string? sur)

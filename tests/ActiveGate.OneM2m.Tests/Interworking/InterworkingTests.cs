@@ -185,6 +185,30 @@ public sealed class InterworkingTests
     }
 
     [Fact]
+    public async Task Command_after_restart_is_executed_once_subscriptions_are_relearnt()
+    {
+        int port = NotificationTests.FreePort();
+        string poa = $"http://127.0.0.1:{port}/notify";
+        await using var f = new CseFixture();
+        using (var before = new OneM2mInterworking(f.Client, new InterworkingOptions { PointOfAccess = [poa] }))
+        {
+            await before.EnsureDeviceAsync(new DeviceDescriptor("p1", DeviceKind.Plug, 1));
+        }
+
+        // A new process: the device is known from the registry, but no subscription ri has been seen yet.
+        var actuator = new FakeActuator();
+        using var after = new OneM2mInterworking(f.Client, new InterworkingOptions { PointOfAccess = [poa] }, actuator);
+        after.RegisterDevice(new DeviceDescriptor("p1", DeviceKind.Plug, 1));
+        await using var listener = new HttpNotificationListener(poa + "/", after.HandleNotificationAsync);
+        listener.Start();
+        f.Cse.PlatformCreateContentInstance("cse-in/ActiveGate01/plug-p1/ch1/cmd", "{\"relay\":true}");
+        (bool ok, SwitchCommand cmd) = await WaitFor(() => actuator.Commands.TryPeek(out SwitchCommand? c) ? c : null, TimeSpan.FromSeconds(5));
+        Assert.True(ok);
+        Assert.True(cmd.On);
+        f.AssertNoViolations();
+    }
+
+    [Fact]
     public async Task Url_subscriber_gets_verification_request_answered_by_listener()
     {
         int port = NotificationTests.FreePort();
