@@ -139,6 +139,12 @@ public sealed partial class CoapServer : ICoapRequestHandler, IAsyncDisposable
     /// <summary>Routes one request through Block1, the resource handler, Observe and Block2.</summary>
     private async ValueTask<CoapMessage?> ProcessAsync(CoapMessage request, EndPoint remote, CancellationToken cancellationToken)
     {
+        if (request.Options.Contains(CoapOptionNumber.ProxyUri) || request.Options.Contains(CoapOptionNumber.ProxyScheme))
+        {
+            // §5.7.2: this server is no forward proxy.
+            return new CoapMessage { Code = CoapCode.ProxyingNotSupported };
+        }
+
         IReadOnlyList<string> path = request.UriPathSegments;
         (CoapResource? resource, int matched) = Resolve(path);
         if (resource is null)

@@ -104,6 +104,22 @@ public sealed class SeparateResponseTests
         Assert.Equal("a/b.txt", response.PayloadAsString);
     }
 
+    [Fact]
+    public async Task Proxy_requests_get_5_05()
+    {
+        var network = new InMemoryNetwork();
+        await using var server = new CoapServer(network.CreateTransport());
+        server.Root.Add(new TextResource("r"));
+        await server.StartAsync();
+        await using var client = new CoapClient(network.CreateTransport());
+        var request = new CoapRequest(CoapCode.Get, new Uri($"coap://{server.LocalEndPoint}/r"));
+        request.Options.Add(CoapOptionNumber.ProxyUri, "coap://elsewhere/x");
+
+        CoapResponse response = await client.SendAsync(request);
+
+        Assert.Equal(CoapCode.ProxyingNotSupported, response.Code);
+    }
+
     private sealed class ThrowingResource() : CoapResource("boom")
     {
         public override ValueTask<CoapResponse> HandleGetAsync(CoapRequestContext request, CancellationToken cancellationToken) =>
