@@ -40,6 +40,8 @@ public static class MacFrameCodec
     private const int FcfFramePending = 1 << 4;
     private const int FcfAckRequest = 1 << 5;
     private const int FcfPanIdCompression = 1 << 6;
+    private const int FcfSequenceSuppression = 1 << 8;
+    private const int FcfIePresent = 1 << 9;
     private const int FcfDstModeShift = 10;
     private const int FcfVersionShift = 12;
     private const int FcfSrcModeShift = 14;
@@ -93,7 +95,7 @@ public static class MacFrameCodec
             return false;
         }
 
-        if (mpdu.Length < 3)
+        if (mpdu.Length < 2)
         {
             error = MacFrameError.Truncated;
             return false;
@@ -114,9 +116,16 @@ public static class MacFrameCodec
         }
 
         var version = (MacFrameVersion)((fcf >> FcfVersionShift) & 3);
-        if (version > MacFrameVersion.Ieee2006)
+        if (version > MacFrameVersion.Ieee2015)
         {
             error = MacFrameError.UnsupportedVersion;
+            return false;
+        }
+
+        bool is2015 = version == MacFrameVersion.Ieee2015;
+        if (is2015 && (fcf & FcfIePresent) != 0)
+        {
+            error = MacFrameError.InformationElementsNotSupported;
             return false;
         }
 
@@ -131,45 +140,58 @@ public static class MacFrameCodec
         var dstMode = (AddressingMode)dstModeBits;
         var srcMode = (AddressingMode)srcModeBits;
         bool panCompression = (fcf & FcfPanIdCompression) != 0;
-        if (panCompression && (dstMode == AddressingMode.None || srcMode == AddressingMode.None))
+        bool suppressed = is2015 && (fcf & FcfSequenceSuppression) != 0;
+        bool dstPanPresent;
+        bool srcPanPresent;
+        if (is2015)
         {
-            error = MacFrameError.InvalidPanIdCompression;
-            return false;
+            (dstPanPresent, srcPanPresent) = PanPresence2015(dstMode, srcMode, panCompression);
+        }
+        else
+        {
+            if (panCompression && (dstMode == AddressingMode.None || srcMode == AddressingMode.None))
+            {
+                error = MacFrameError.InvalidPanIdCompression;
+                return false;
+            }
+
+            dstPanPresent = dstMode != AddressingMode.None;
+            srcPanPresent = srcMode != AddressingMode.None && !panCompression;
         }
 
-        int needed = 3
-            + (dstMode != AddressingMode.None ? 2 + MacAddress.LengthOf(dstMode) : 0)
-            + (srcMode != AddressingMode.None ? (panCompression ? 0 : 2) + MacAddress.LengthOf(srcMode) : 0);
+        int offset = suppressed ? 2 : 3;
+        int needed = offset
+            + (dstPanPresent ? 2 : 0) + MacAddress.LengthOf(dstMode)
+            + (srcPanPresent ? 2 : 0) + MacAddress.LengthOf(srcMode);
         if (mpdu.Length < needed)
         {
             error = MacFrameError.Truncated;
             return false;
         }
 
-        int offset = 3;
         ushort dstPan = 0;
-        MacAddress destination = MacAddress.None;
-        if (dstMode != AddressingMode.None)
+        if (dstPanPresent)
         {
             dstPan = BinaryPrimitives.ReadUInt16LittleEndian(mpdu[offset..]);
             offset += 2;
-            destination = MacAddress.Read(dstMode, mpdu[offset..]);
-            offset += destination.Length;
         }
 
+        MacAddress destination = MacAddress.Read(dstMode, mpdu[offset..]);
+        offset += destination.Length;
         ushort srcPan = dstPan;
-        MacAddress source = MacAddress.None;
-        if (srcMode != AddressingMode.None)
+        if (srcPanPresent)
         {
-            if (!panCompression)
-            {
-                srcPan = BinaryPrimitives.ReadUInt16LittleEndian(mpdu[offset..]);
-                offset += 2;
-            }
-
-            source = MacAddress.Read(srcMode, mpdu[offset..]);
-            offset += source.Length;
+            srcPan = BinaryPrimitives.ReadUInt16LittleEndian(mpdu[offset..]);
+            offset += 2;
         }
+
+        if (!dstPanPresent)
+        {
+            dstPan = srcPan;
+        }
+
+        MacAddress source = MacAddress.Read(srcMode, mpdu[offset..]);
+        offset += source.Length;
 
         header = new MacHeader
         {
@@ -178,7 +200,8 @@ public static class MacFrameCodec
             AckRequest = (fcf & FcfAckRequest) != 0,
             PanIdCompression = panCompression,
             Version = version,
-            SequenceNumber = mpdu[2],
+            SequenceNumber = suppressed ? (byte)0 : mpdu[2],
+            SequenceNumberSuppressed = suppressed,
             DestinationPanId = dstPan,
             Destination = destination,
             SourcePanId = srcPan,
@@ -190,14 +213,15 @@ public static class MacFrameCodec
     }
 
     /// <summary>
-    /// Writes the MAC header. PAN id compression is applied when both addresses are present and
-    /// the PAN ids are equal. Writes nothing and returns false when the destination is too small.
+    /// Writes a 2003/2006 MAC header. PAN id compression is applied when both addresses are present
+    /// and the PAN ids are equal. Writes nothing and returns false when the destination is too small
+    /// or the header asks for version 2015.
     /// </summary>
     public static bool TryWriteHeader(in MacHeader header, Span<byte> destination, out int bytesWritten)
     {
         bytesWritten = 0;
         int length = GetHeaderLength(header);
-        if (destination.Length < length)
+        if (destination.Length < length || header.Version > MacFrameVersion.Ieee2006)
         {
             return false;
         }
@@ -268,6 +292,34 @@ public static class MacFrameCodec
         bytesWritten = written + payload.Length;
         error = MacFrameError.None;
         return true;
+    }
+
+    /// <summary>Which PAN ids a 2015 frame carries (IEEE 802.15.4-2015 Table 7-2).</summary>
+    private static (bool Destination, bool Source) PanPresence2015(AddressingMode dst, AddressingMode src, bool compression)
+    {
+        bool hasDst = dst != AddressingMode.None;
+        bool hasSrc = src != AddressingMode.None;
+        if (!hasDst && !hasSrc)
+        {
+            return (compression, false);
+        }
+
+        if (hasDst && !hasSrc)
+        {
+            return (!compression, false);
+        }
+
+        if (!hasDst)
+        {
+            return (false, !compression);
+        }
+
+        if (dst == AddressingMode.Extended && src == AddressingMode.Extended)
+        {
+            return (!compression, false);
+        }
+
+        return (true, !compression);
     }
 
     private static bool CompressesPan(in MacHeader header) =>

@@ -18,10 +18,10 @@ public enum MacFrameError
     /// <summary>Addressing mode 1 is reserved.</summary>
     ReservedAddressingMode,
 
-    /// <summary>Only 2003 and 2006 frames are decoded (2015/TSCH frames use different PAN compression rules and IEs).</summary>
+    /// <summary>Frame version 3 is reserved; the writer emits only 2003/2006 frames.</summary>
     UnsupportedVersion,
 
-    /// <summary>PAN id compression is set but not both addresses are present (invalid in 2003/2006).</summary>
+    /// <summary>PAN id compression is set but not both addresses are present (invalid in 2003/2006), or a combination 2015 Table 7-2 does not list.</summary>
     InvalidPanIdCompression,
 
     /// <summary>The frame is longer than aMaxPHYPacketSize (127 bytes including the FCS).</summary>
@@ -29,6 +29,9 @@ public enum MacFrameError
 
     /// <summary>The destination buffer is too small (writers only).</summary>
     DestinationTooSmall,
+
+    /// <summary>A 2015 frame carries Information Elements (TSCH); they are not decoded.</summary>
+    InformationElementsNotSupported,
 }
 
 /// <summary>A MAC frame is malformed; <see cref="Error"/> says why.</summary>
@@ -52,10 +55,11 @@ public sealed class MacFrameFormatException : Exception
         MacFrameError.SecurityEnabled => "security-enabled frame rejected: link-layer security is not supported",
         MacFrameError.ReservedFrameType => "reserved frame type",
         MacFrameError.ReservedAddressingMode => "reserved addressing mode 1",
-        MacFrameError.UnsupportedVersion => "frame version 2015 (TSCH/IEs) is not supported",
+        MacFrameError.UnsupportedVersion => "reserved frame version (or a 2015 frame given to the 2006 writer)",
         MacFrameError.InvalidPanIdCompression => "PAN id compression without both addresses",
         MacFrameError.TooLong => "frame longer than 127 bytes",
         MacFrameError.DestinationTooSmall => "destination buffer too small",
+        MacFrameError.InformationElementsNotSupported => "2015 frame with information elements (TSCH) is not supported",
         _ => error.ToString(),
     };
 }

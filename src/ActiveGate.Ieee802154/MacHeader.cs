@@ -25,7 +25,7 @@ public enum MacFrameVersion : byte
     /// <summary>IEEE 802.15.4-2006 (what Contiki sends outside TSCH, and what we emit).</summary>
     Ieee2006 = 1,
 
-    /// <summary>IEEE 802.15.4-2015 (TSCH); not supported by this codec.</summary>
+    /// <summary>IEEE 802.15.4-2015 (TSCH): decoded (PAN id presence per Table 7-2, sequence number suppression) when it carries no IEs; never written.</summary>
     Ieee2015 = 2,
 }
 
@@ -60,6 +60,9 @@ public readonly record struct MacHeader
 
     /// <summary>Data sequence number.</summary>
     public byte SequenceNumber { get; init; }
+
+    /// <summary>2015 frames only: the sequence number is absent (FCF bit 8); <see cref="SequenceNumber"/> is then 0.</summary>
+    public bool SequenceNumberSuppressed { get; init; }
 
     /// <summary>Destination PAN id (meaningful when <see cref="Destination"/> is present).</summary>
     public ushort DestinationPanId { get; init; }

@@ -139,11 +139,14 @@ public class MacFrameCodecTests
     [InlineData("", MacFrameError.Truncated)]
     [InlineData("41", MacFrameError.Truncated)]
     [InlineData("41d8", MacFrameError.Truncated)]
+    [InlineData("41d801", MacFrameError.Truncated)]
     [InlineData("41d801cdabff", MacFrameError.Truncated)]
     [InlineData("61dc2acdaba1b20d06004b120004030201004b", MacFrameError.Truncated)]
     [InlineData("04000000", MacFrameError.ReservedFrameType)]
     [InlineData("4104010000", MacFrameError.ReservedAddressingMode)]
-    [InlineData("41e801cdabffff0102030405060708", MacFrameError.UnsupportedVersion)]
+    [InlineData("41f801cdabffff0102030405060708", MacFrameError.UnsupportedVersion)]
+    [InlineData("01ee01cdab0102030405060708", MacFrameError.InformationElementsNotSupported)]
+    [InlineData("41a9cdabff", MacFrameError.Truncated)]
     [InlineData("41c001cdab0102030405060708", MacFrameError.InvalidPanIdCompression)]
     public void Malformed_frames_are_rejected_without_exceptions(string hex, MacFrameError expected)
     {
