@@ -275,6 +275,29 @@ public sealed class MeshInterfaceTests : IAsyncLifetime
         Assert.Equal(1, _plug.GetCounters().DatagramsIn);
     }
 
+    [Fact]
+    public void Random_frames_never_throw_out_of_ProcessFrame()
+    {
+        using MeshUdpSocket socket = _plug.BindUdp(5683);
+        _plug.SetIcmpv6Handler(155, _ => { });
+        var random = new Random(7);
+        byte[] header = Golden.Frames()[0][..21]; // MAC header root -> plug
+        string[] dispatches = ["7e33", "7e77", "7b3b", "c0ce0101", "e0ce010111", "41", "7af7", "7e33e1"];
+        for (int i = 0; i < 20_000; i++)
+        {
+            byte[] dispatch = Convert.FromHexString(dispatches[i % dispatches.Length]);
+            byte[] body = new byte[random.Next(0, 100)];
+            random.NextBytes(body);
+            byte[] frame = [.. header, .. dispatch, .. body];
+            frame[2] = (byte)i; // fresh DSN: not a duplicate
+            _plug.ProcessFrame(new ReceivedFrame(frame, DateTimeOffset.UtcNow));
+        }
+
+        MeshCounters counters = _plug.GetCounters();
+        Assert.Equal(20_000, counters.FramesIn);
+        Assert.True(counters.LowpanErrors.Values.Sum() > 1000);
+    }
+
     private static async Task WaitUntil(Func<bool> condition)
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
