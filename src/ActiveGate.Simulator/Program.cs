@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using ActiveGate.Simulator.Mesh.Rpl;
 using Microsoft.Extensions.Logging;
 
 namespace ActiveGate.Simulator;
@@ -31,6 +32,11 @@ internal static class Program
 
         using var loggers = new StderrLoggerFactory(options.Verbose ? LogLevel.Debug : LogLevel.Information);
         ILogger log = loggers.CreateLogger("activegate-sim");
+        if (options.MeasureConvergence)
+        {
+            return await ConvergenceMeasurement.RunAsync(options, Console.Out, stop.Token).ConfigureAwait(false);
+        }
+
         Simulation simulation;
         try
         {

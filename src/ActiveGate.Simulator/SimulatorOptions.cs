@@ -38,6 +38,11 @@ public sealed class SimulatorOptions
           --dao-delay MS          node DAO delay after joining/parent change        default 4000
           --dis-interval S        node DIS interval while not joined                default 30 (60 storing)
           --dao-ack-timeout MS    non-storing DAO retransmission timeout            default 5000
+          --measure-convergence   no pty: run an in-process agent-side RPL root (as the agent wires it)
+                                  on the air, print the time until every node has a downward route, exit
+          --dio-imin N            (measure) root DIOIntMin, Imin = 2^N ms           default 12
+          --dio-doublings N       (measure) root DIOIntDoubl                        default 8
+          --timeout S             (measure) give up after S seconds                 default 600
           -v, --verbose           debug logging on stderr
           -h, --help              this text
 
@@ -107,6 +112,18 @@ public sealed class SimulatorOptions
 
     /// <summary>Node DAO-ACK timeout (null = RPL-Lite's 5 s).</summary>
     public TimeSpan? DaoAckTimeout { get; set; }
+
+    /// <summary>Run the convergence measurement instead of serving a pty.</summary>
+    public bool MeasureConvergence { get; set; }
+
+    /// <summary>DIOIntMin of the measurement's root.</summary>
+    public byte DioIntervalMin { get; set; } = 12;
+
+    /// <summary>DIOIntDoubl of the measurement's root.</summary>
+    public byte DioIntervalDoublings { get; set; } = 8;
+
+    /// <summary>Measurement time limit.</summary>
+    public TimeSpan MeasureTimeout { get; set; } = TimeSpan.FromSeconds(600);
 
     /// <summary>The RPL mode the nodes run, or null for none.</summary>
     public RplMode? EffectiveRpl => RplDisabled ? null : Rpl ?? (Topology == TopologyKind.Single ? null : RplMode.NonStoring);
@@ -205,6 +222,18 @@ public sealed class SimulatorOptions
                     break;
                 case "--dao-ack-timeout":
                     options.DaoAckTimeout = TimeSpan.FromMilliseconds(Double(arg, Value(), 1, 600_000));
+                    break;
+                case "--measure-convergence":
+                    options.MeasureConvergence = true;
+                    break;
+                case "--dio-imin":
+                    options.DioIntervalMin = (byte)Int(arg, Value(), 1, 30);
+                    break;
+                case "--dio-doublings":
+                    options.DioIntervalDoublings = (byte)Int(arg, Value(), 0, 30);
+                    break;
+                case "--timeout":
+                    options.MeasureTimeout = TimeSpan.FromSeconds(Double(arg, Value(), 1, 86_400));
                     break;
                 case "--dis-interval":
                     options.DisInterval = TimeSpan.FromSeconds(Double(arg, Value(), 0.01, 3600));
