@@ -16,6 +16,9 @@ public static class ExitCodes
     /// <summary>A remote peer did not answer in time.</summary>
     public const int Timeout = 5;
 
+    /// <summary>The DTLS handshake was refused (wrong key, unknown identity, no common cipher suite).</summary>
+    public const int DtlsRefused = 6;
+
     /// <summary>EX_CONFIG: the configuration is invalid.</summary>
     public const int InvalidConfiguration = 78;
 }

@@ -18,9 +18,6 @@ namespace ActiveGate.Agent.Cli.Coap;
 /// </summary>
 internal static class CoapCommand
 {
-    /// <summary>The DTLS handshake was refused: wrong pre-shared key or identity, or no common cipher suite.</summary>
-    public const int DtlsRefused = 6;
-
     public static Command Create()
     {
         var coap = new Command("coap", "CoAP field tools: requests, observation and discovery against coap:// and coaps:// (DTLS-PSK) servers, and a file server. "
@@ -194,7 +191,7 @@ internal static class CoapCommand
         catch (DtlsHandshakeException e)
         {
             error.WriteLine($"activegate coap {command}: DTLS handshake refused ({e.Reason}): {e.Message}");
-            return DtlsRefused;
+            return ExitCodes.DtlsRefused;
         }
         catch (CoapResetException e)
         {

@@ -233,12 +233,12 @@ public sealed class CoapCommandLibcoapTests : IDisposable
 
             string wrongHex = "00112233445566778899AABBCCDDEEFF";
             var wrong = await CliRunner.RunAsync(s_toolTimeout, "get", uri, "--psk-identity", Identity, "--psk-key", wrongHex, "--timeout", "10");
-            Assert.Equal(CoapCommand.DtlsRefused, wrong.ExitCode);
+            Assert.Equal(ExitCodes.DtlsRefused, wrong.ExitCode);
             Assert.Contains("KeyMismatch", wrong.Error, StringComparison.Ordinal);
             Assert.DoesNotContain(wrongHex, wrong.Error + wrong.Output, StringComparison.OrdinalIgnoreCase);
 
             var unknown = await CliRunner.RunAsync(s_toolTimeout, "get", uri, "--psk-identity", "intruder", "--psk-key", s_keyHex);
-            Assert.Equal(CoapCommand.DtlsRefused, unknown.ExitCode);
+            Assert.Equal(ExitCodes.DtlsRefused, unknown.ExitCode);
             Assert.Contains("UnknownIdentity", unknown.Error, StringComparison.Ordinal);
 
             var delete = await CliRunner.RunAsync(s_toolTimeout, "delete", uri, "--psk-identity", Identity, "--psk-key", s_keyHex);
