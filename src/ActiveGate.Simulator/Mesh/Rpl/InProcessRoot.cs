@@ -18,13 +18,19 @@ public sealed class InProcessRoot : IAsyncDisposable
 
     /// <summary>Builds and starts the interface and the root; <paramref name="configure"/> adjusts the root options (trickle, lifetimes).</summary>
     public InProcessRoot(Simulation simulation, RplMode mode, Func<RplRootOptions, RplRootOptions>? configure = null, TimeProvider? timeProvider = null)
+        : this(simulation, simulation?.RootLink ?? throw new ArgumentException("Use Simulation.CreateInProcess.", nameof(simulation)), simulation.Options.RadioEui64, mode, configure, timeProvider)
+    {
+    }
+
+    /// <summary>The same over another radio link, e.g. a <c>SerialRadioLink</c> on the simulator's pty (the agent's real path).</summary>
+    public InProcessRoot(Simulation simulation, IFrameLink link, ulong radioEui64, RplMode mode, Func<RplRootOptions, RplRootOptions>? configure = null, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(simulation);
-        NodeFrameLink link = simulation.RootLink ?? throw new ArgumentException("Use Simulation.CreateInProcess.", nameof(simulation));
+        ArgumentNullException.ThrowIfNull(link);
         _simulation = simulation;
         TimeProvider time = timeProvider ?? TimeProvider.System;
         Ipv6Prefix prefix = Ipv6Prefix.TryParse(simulation.Options.Prefix, out Ipv6Prefix parsed) ? parsed : Ipv6Prefix.DefaultMesh;
-        Mesh = new MeshInterface(link, MacAddress.FromExtended(link.ExtendedAddress), new MeshInterfaceOptions { PanId = simulation.Options.PanId, MeshPrefix = prefix }, time);
+        Mesh = new MeshInterface(link, MacAddress.FromExtended(radioEui64), new MeshInterfaceOptions { PanId = simulation.Options.PanId, MeshPrefix = prefix }, time);
         Binding = new RplMeshBinding(Mesh);
         var options = new RplRootOptions { DodagId = Mesh.MeshAddress, Prefix = prefix, Mode = mode };
         Root = new RplRoot(configure is null ? options : configure(options), Binding, time, random: new Random(simulation.Options.Seed));
