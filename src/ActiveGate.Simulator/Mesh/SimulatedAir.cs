@@ -71,6 +71,12 @@ public sealed class SimulatedAir
     /// <summary>Transmission attempts that were lost.</summary>
     public long AttemptsLost { get; private set; }
 
+    /// <summary>
+    /// Sees every frame that crosses the air: (sender EUI-64, receiver EUI-64, MPDU without FCS). Called
+    /// on the sender's thread; must be quick. For tests and captures.
+    /// </summary>
+    public Action<ulong, ulong, ReadOnlyMemory<byte>>? Tap { get; set; }
+
     /// <summary>Adds a station.</summary>
     public void Attach(IAirStation station)
     {
@@ -214,7 +220,7 @@ public sealed class SimulatedAir
             {
                 if (!Lost(sender, station))
                 {
-                    Deliver(station, mpdu);
+                    Deliver(sender, station, mpdu);
                 }
             }
 
@@ -230,7 +236,7 @@ public sealed class SimulatedAir
             await DelayAsync(cancellationToken).ConfigureAwait(false);
             if (target is not null && !Lost(sender, target))
             {
-                Deliver(target, mpdu);
+                Deliver(sender, target, mpdu);
                 return new TxResult(TxStatus.Ok, attempt);
             }
         }
@@ -238,14 +244,16 @@ public sealed class SimulatedAir
         return header.AckRequest ? new TxResult(TxStatus.NoAck, attempts) : new TxResult(TxStatus.Ok, 1);
     }
 
-    private void Deliver(IAirStation station, ReadOnlyMemory<byte> mpdu)
+    private void Deliver(IAirStation sender, IAirStation station, ReadOnlyMemory<byte> mpdu)
     {
         lock (_gate)
         {
             FramesDelivered++;
         }
 
-        station.Deliver(mpdu.ToArray());
+        byte[] copy = mpdu.ToArray();
+        Tap?.Invoke(sender.ExtendedAddress, station.ExtendedAddress, copy);
+        station.Deliver(copy);
     }
 
     private bool Lost(IAirStation from, IAirStation to)
