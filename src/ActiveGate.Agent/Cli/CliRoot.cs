@@ -24,6 +24,7 @@ internal static class CliRoot
         root.Subcommands.Add(DeviceCommands.CreateSwitch());
         root.Subcommands.Add(ProxyCommands.CreateOutbox());
         root.Subcommands.Add(ProxyCommands.CreateUpstream());
+        root.Subcommands.Add(Lwm2mCommand.Create());
         return root;
     }
 }

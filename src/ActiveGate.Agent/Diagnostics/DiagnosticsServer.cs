@@ -93,7 +93,7 @@ public sealed partial class DiagnosticsServer : BackgroundService
             {
                 client = await listener.AcceptAsync(stoppingToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
+            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException || stoppingToken.IsCancellationRequested)
             {
                 return;
             }

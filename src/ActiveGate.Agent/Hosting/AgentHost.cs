@@ -2,6 +2,7 @@ using ActiveGate.Agent.Devices;
 using ActiveGate.Agent.Diagnostics;
 using ActiveGate.Agent.Health;
 using ActiveGate.Agent.Logging;
+using ActiveGate.Agent.Lwm2m;
 using ActiveGate.Agent.Mesh;
 using ActiveGate.Agent.Options;
 using ActiveGate.Agent.Outbox;
@@ -88,6 +89,7 @@ public static class AgentHost
         AddValidatedOptions<DevicesOptions, DevicesOptionsValidator>(builder, errors, DevicesOptions.SectionName);
         AddValidatedOptions<UpstreamOptions, UpstreamOptionsValidator>(builder, errors, UpstreamOptions.SectionName);
         AddValidatedOptions<OutboxSettings, OutboxSettingsValidator>(builder, errors, OutboxSettings.SectionName);
+        AddValidatedOptions<Lwm2mOptions, Lwm2mOptionsValidator>(builder, errors, Lwm2mOptions.SectionName);
 
         bool underSystemd = SystemdHelpers.IsSystemdService();
         services.AddSingleton<AgentLogging>();
@@ -137,6 +139,10 @@ public static class AgentHost
         services.AddHostedService(sp => sp.GetRequiredService<ProxyService>());
         services.AddSingleton<IDiagnosticsCommand, OutboxDiagnostics>();
         services.AddSingleton<IDiagnosticsCommand, UpstreamDiagnostics>();
+
+        services.AddSingleton<Lwm2mService>();
+        services.AddHostedService(sp => sp.GetRequiredService<Lwm2mService>());
+        services.AddSingleton<IDiagnosticsCommand, Lwm2mDiagnostics>();
         services.AddHostedService<DiagnosticsServer>();
         services.AddHostedService<HeartbeatService>();
         services.AddHostedService<WatchdogService>();

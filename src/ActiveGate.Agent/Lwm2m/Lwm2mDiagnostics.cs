@@ -1,0 +1,52 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ActiveGate.Agent.Diagnostics;
+using ActiveGate.Lwm2m.Registration;
+
+namespace ActiveGate.Agent.Lwm2m;
+
+/// <summary><c>lwm2m</c>: server, state and why, location, lifetime, next update, observations. Never key material.</summary>
+public sealed class Lwm2mDiagnostics(Lwm2mService service) : IDiagnosticsCommand
+{
+    public string Name => "lwm2m";
+
+    public ValueTask<JsonNode?> ExecuteAsync(JsonElement arguments, CancellationToken cancellationToken)
+    {
+        Lwm2mClientStatus? status = service.Client?.Status;
+        if (status is null)
+        {
+            return ValueTask.FromResult<JsonNode?>(new JsonObject
+            {
+                ["state"] = service.Options.Enabled ? "starting" : "disabled",
+                ["server"] = service.Options.ServerUri,
+                ["bootstrap"] = service.Options.BootstrapUri,
+            });
+        }
+
+        var observations = new JsonArray();
+        foreach (string path in status.Observations)
+        {
+            observations.Add(path);
+        }
+
+        JsonNode result = new JsonObject
+        {
+            ["state"] = status.State.ToString().ToLowerInvariant(),
+            ["reason"] = status.Reason,
+            ["endpoint"] = status.Endpoint,
+            ["server"] = status.ServerUri?.ToString(),
+            ["bootstrap"] = service.Options.BootstrapUri,
+            ["location"] = status.Location,
+            ["lifetimeSeconds"] = status.LifetimeSeconds,
+            ["registeredAt"] = status.RegisteredAt?.ToString("O"),
+            ["lastUpdate"] = status.LastUpdate?.ToString("O"),
+            ["nextUpdate"] = status.NextUpdate?.ToString("O"),
+            ["observations"] = observations,
+            ["registrations"] = status.Registrations,
+            ["updates"] = status.Updates,
+            ["bootstraps"] = status.Bootstraps,
+            ["malformedRequests"] = status.MalformedRequests,
+        };
+        return ValueTask.FromResult<JsonNode?>(result);
+    }
+}
