@@ -15,6 +15,7 @@ internal static class CliRoot
         root.Subcommands.Add(StatusCommand.Create());
         root.Subcommands.Add(RadioCommands.CreateRadio());
         root.Subcommands.Add(RadioCommands.CreateCapture());
+        root.Subcommands.Add(PcapCommand.Create());
         root.Subcommands.Add(MeshCommands.CreateMesh());
         root.Subcommands.Add(MeshCommands.CreatePing());
         root.Subcommands.Add(MeshCommands.CreateRoutes());
