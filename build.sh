@@ -81,12 +81,19 @@ cmd_test() {
   local rc=0
   dotnet test ActiveGate.sln -c "$CONFIGURATION" --no-build --nologo \
     --results-directory "$results" --logger "trx" --logger "console;verbosity=minimal" \
-    "${filter[@]}" || rc=$?
+    "${filter[@]}" 2>&1 | tee "$results/console.log" || rc=$?
+  # Each test assembly ends with "Passed!  - Failed: F, Passed: P, Skipped: S, Total: T"; add them up.
+  local counts
+  counts=$(grep -aoE 'Failed: +[0-9]+, Passed: +[0-9]+, Skipped: +[0-9]+' "$results/console.log" \
+    | awk -F'[:,]' '{f+=$2; p+=$4; s+=$6} END {printf "%d %d %d", p, f, s}')
   local passed failed skipped
-  passed=$(cat "$results"/*.trx 2>/dev/null | grep -o 'outcome="Passed"' | wc -l)
-  failed=$(cat "$results"/*.trx 2>/dev/null | grep -o 'outcome="Failed"' | wc -l)
-  skipped=$(cat "$results"/*.trx 2>/dev/null | grep -o 'outcome="NotExecuted"' | wc -l)
+  read -r passed failed skipped <<<"${counts:-0 0 0}"
+  local aborted
+  aborted=$(grep -ac 'Test Run Aborted' "$results/console.log" || true)
   echo "$passed passed, $failed failed, $skipped skipped"
+  if [ "$aborted" -gt 0 ]; then
+    die "$aborted test run(s) aborted: see the output above"
+  fi
   if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
     die "dotnet test failed (exit $rc) without a failed test: see the output above"
   fi
