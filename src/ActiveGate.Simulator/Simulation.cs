@@ -24,6 +24,9 @@ public sealed class Simulation : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly string? _link;
     private readonly NodeRplSettings? _rpl;
+
+    // EUI-64 of every station as built (0 = board): topology indices stay valid when nodes are removed.
+    private readonly ulong[] _stations;
     private Task? _boardLoop;
 
     private Simulation(SimulatorOptions options, PseudoTerminal? pty, TimeProvider time, ILoggerFactory loggers)
@@ -63,6 +66,7 @@ public sealed class Simulation : IAsyncDisposable
             AddNode(DeviceKind.ActiveDin, i, prefix, time, loggers);
         }
 
+        _stations = [options.RadioEui64, .. _nodes.Select(n => n.Device.ExtendedAddress)];
         Links = MeshTopology.Build(options.Topology, _nodes.Count, options.Hops, options.Seed);
         if (Links is not null)
         {
@@ -131,11 +135,11 @@ public sealed class Simulation : IAsyncDisposable
         return new Simulation(options, null, timeProvider ?? TimeProvider.System, loggerFactory ?? NullLoggerFactory.Instance);
     }
 
-    /// <summary>EUI-64 of station <paramref name="index"/>: 0 = the board, i = <c>Nodes[i - 1]</c>.</summary>
-    public ulong StationEui64(int index) => index == 0 ? Options.RadioEui64 : _nodes[index - 1].Device.ExtendedAddress;
+    /// <summary>EUI-64 of station <paramref name="index"/>: 0 = the board, i = the i-th node created (<c>Nodes[i - 1]</c> until nodes are removed).</summary>
+    public ulong StationEui64(int index) => _stations[index];
 
-    /// <summary>Hops from the board of every station (index as in <see cref="Links"/>).</summary>
-    public int[] Depths() => MeshTopology.Depths(_nodes.Count, Links);
+    /// <summary>Hops from the board of every station as built (index as in <see cref="Links"/>).</summary>
+    public int[] Depths() => MeshTopology.Depths(_stations.Length - 1, Links);
 
     /// <summary>Switches a node off: off the air, timers stopped. The root should see its route lapse.</summary>
     public async Task RemoveNodeAsync(SimulatedNode node)
