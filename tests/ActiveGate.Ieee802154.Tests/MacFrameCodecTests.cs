@@ -1,5 +1,6 @@
 using ActiveGate.Ieee802154.Pcap;
 using ActiveGate.Ieee802154.Tests.Support;
+using ActiveGate.TestKit.Peers;
 
 namespace ActiveGate.Ieee802154.Tests;
 

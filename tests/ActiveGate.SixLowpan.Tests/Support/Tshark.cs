@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using ActiveGate.Ieee802154.Pcap;
 
 namespace ActiveGate.SixLowpan.Tests.Support;
@@ -32,36 +31,6 @@ internal static class Tshark
     }
 
     /// <summary>Runs <c>tshark -r file -T fields</c> and returns one row of field values per packet.</summary>
-    public static IReadOnlyList<string[]> Fields(string pcapPath, IEnumerable<string> options, params string[] fields)
-    {
-        var psi = new ProcessStartInfo("tshark")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        psi.ArgumentList.Add("-r");
-        psi.ArgumentList.Add(pcapPath);
-        foreach (string option in options)
-        {
-            psi.ArgumentList.Add(option);
-        }
-
-        psi.ArgumentList.Add("-T");
-        psi.ArgumentList.Add("fields");
-        psi.ArgumentList.Add("-E");
-        psi.ArgumentList.Add("separator=|");
-        foreach (string field in fields)
-        {
-            psi.ArgumentList.Add("-e");
-            psi.ArgumentList.Add(field);
-        }
-
-        using Process process = Process.Start(psi)!;
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        string stdout = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        Assert.True(process.ExitCode == 0, $"tshark failed: {stderr.Result}");
-        return stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => line.Split('|')).ToArray();
-    }
+    public static IReadOnlyList<string[]> Fields(string pcapPath, IEnumerable<string> options, params string[] fields) =>
+        ActiveGate.TestKit.Peers.Tshark.Fields(pcapPath, options, fields);
 }

@@ -1,7 +1,8 @@
-using System.Text;
 using System.Text.Json;
-using ActiveGate.Agent.Cli;
+using System.Text;
 using ActiveGate.Agent.Cli.Coap;
+using ActiveGate.Agent.Cli;
+using ActiveGate.TestKit.Peers;
 
 namespace ActiveGate.Agent.Tests.Cli.Coap;
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using ActiveGate.Agent.Cli;
+using ActiveGate.TestKit.Peers;
 
 namespace ActiveGate.Agent.Tests.Cli.Coap;
 

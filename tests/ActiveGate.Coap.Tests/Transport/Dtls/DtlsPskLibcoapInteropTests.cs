@@ -1,7 +1,8 @@
 using System.Net;
 using System.Text;
-using ActiveGate.Coap.Transport;
 using ActiveGate.Coap.Transport.Dtls;
+using ActiveGate.Coap.Transport;
+using ActiveGate.TestKit.Peers;
 
 namespace ActiveGate.Coap.Tests.Transport.Dtls;
 
