@@ -43,7 +43,9 @@ internal static class RunCommand
                 log.Information("ActiveGate {Version} starting (pid {Pid})", AgentRuntimeInfo.Version, Environment.ProcessId);
                 await host.RunAsync(cancellationToken).ConfigureAwait(false);
                 log.Information("ActiveGate stopped");
-                return ExitCodes.Ok;
+
+                // A part that stopped the host on purpose (the LwM2M server asked for a reboot) set the code.
+                return Environment.ExitCode;
             }
             catch (Exception ex) when (errors.TryDescribe(ex, builder.Configuration, out string message))
             {
