@@ -11,12 +11,16 @@ namespace ActiveGate.Lwm2m.Tests.Registration;
 /// Real peers from Debian's libcoap3-bin: coap-client-notls reads /3/0 from our client;
 /// coap-rd-notls / coap-rd-openssl (DTLS-PSK) accept our Register.
 /// </summary>
-public sealed class LibcoapInteropTests : IAsyncDisposable
+public sealed class LibcoapInteropTests : IAsyncLifetime
 {
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "ag-lwm2m-libcoap-" + Guid.NewGuid().ToString("N"));
     private readonly List<Process> _processes = [];
 
-    public async ValueTask DisposeAsync()
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    // IAsyncLifetime rather than IAsyncDisposable: xunit 2 does not dispose test classes asynchronously,
+    // and the libcoap servers started here must not outlive the test run.
+    public async Task DisposeAsync()
     {
         foreach (var p in _processes)
         {
