@@ -101,6 +101,19 @@ public static class AgentHost
 
         services.AddSingleton<IDiagnosticsCommand, StatusDiagnostics>();
 
+        AddMeshSide(services);
+        AddDevicesAndUpstream(services);
+        AddDeviceManagement(services);
+
+        services.AddHostedService<DiagnosticsServer>();
+        services.AddHostedService<HeartbeatService>();
+        services.AddHostedService<WatchdogService>();
+        return builder;
+    }
+
+    /// <summary>The radio board, the 6LoWPAN interface and the RPL root, with their diagnostics.</summary>
+    private static void AddMeshSide(IServiceCollection services)
+    {
         services.AddSingleton<RadioService>();
         services.AddHostedService(sp => sp.GetRequiredService<RadioService>());
         services.AddSingleton<IDiagnosticsCommand, RadioDiagnostics>();
@@ -112,7 +125,11 @@ public static class AgentHost
         services.AddSingleton<IDiagnosticsCommand, PingDiagnostics>();
         services.AddSingleton<IDiagnosticsCommand, RoutesDiagnostics>();
         services.AddSingleton<IDiagnosticsCommand, MeshRepairDiagnostics>();
+    }
 
+    /// <summary>The device layer, the durable outbox and the proxy to the oneM2M platform.</summary>
+    private static void AddDevicesAndUpstream(IServiceCollection services)
+    {
         services.AddSingleton(sp => new DeviceRegistry(Path.Combine(sp.GetRequiredService<AgentPaths>().StateDirectory, "devices.json")));
         services.AddSingleton(sp =>
         {
@@ -139,14 +156,14 @@ public static class AgentHost
         services.AddHostedService(sp => sp.GetRequiredService<ProxyService>());
         services.AddSingleton<IDiagnosticsCommand, OutboxDiagnostics>();
         services.AddSingleton<IDiagnosticsCommand, UpstreamDiagnostics>();
+    }
 
+    /// <summary>The embedded LwM2M client.</summary>
+    private static void AddDeviceManagement(IServiceCollection services)
+    {
         services.AddSingleton<Lwm2mService>();
         services.AddHostedService(sp => sp.GetRequiredService<Lwm2mService>());
         services.AddSingleton<IDiagnosticsCommand, Lwm2mDiagnostics>();
-        services.AddHostedService<DiagnosticsServer>();
-        services.AddHostedService<HeartbeatService>();
-        services.AddHostedService<WatchdogService>();
-        return builder;
     }
 
     private static void AddJsonFile(IConfigurationBuilder configuration, string path, bool optional)
