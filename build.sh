@@ -108,9 +108,11 @@ cmd_run() {
   trap 'if [ -n "$SIM_PID" ]; then kill "$SIM_PID" 2>/dev/null; wait "$SIM_PID" 2>/dev/null; fi; true' EXIT
   local args=("$@")
   if [ -x "$SIM_BIN" ] && [ -z "${ACTIVEGATE__Radio__Port:-}" ] && [ ! -e /dev/ttyUSB0 ] && [ ! -e /dev/ttyACM0 ]; then
-    say "no radio board found: starting the device simulator (3 ActivePlugs, 2 ActiveDINs) on a pseudo-terminal"
+    # ACTIVEGATE_SIM_ARGS replaces the simulator's mesh (e.g. a multi-hop RPL tree; see README).
+    local sim_args=(${ACTIVEGATE_SIM_ARGS:---plugs 3 --dins 2})
+    say "no radio board found: starting the device simulator (${sim_args[*]}) on a pseudo-terminal"
     rm -f "$RUN_DIR/radio.pty"
-    "$SIM_BIN" --link "$RUN_DIR/radio.pty" --plugs 3 --dins 2 >"$RUN_DIR/simulator.log" 2>&1 &
+    "$SIM_BIN" --link "$RUN_DIR/radio.pty" "${sim_args[@]}" >"$RUN_DIR/simulator.log" 2>&1 &
     SIM_PID=$!
     for _ in $(seq 1 100); do [ -e "$RUN_DIR/radio.pty" ] && break; sleep 0.1; done
     [ -e "$RUN_DIR/radio.pty" ] || die "the simulator did not start; see $RUN_DIR/simulator.log"
