@@ -120,6 +120,9 @@ public sealed class MeshInterface : IAsyncDisposable
     /// <summary>Routing for destinations not reachable directly (set by the RPL root); null = all nodes one hop away.</summary>
     public IMeshRouter? Router { get; set; }
 
+    /// <summary>Raised for every datagram addressed to us, on the receive loop (handlers must be quick).</summary>
+    public event Action<HeardDatagram>? DatagramHeard;
+
     /// <summary>Reassembly counters.</summary>
     public ReassemblyCounters ReassemblyCounters => _reassembler.Counters;
 
@@ -549,6 +552,7 @@ public sealed class MeshInterface : IAsyncDisposable
         }
 
         Interlocked.Increment(ref _datagramsIn);
+        DatagramHeard?.Invoke(new HeardDatagram(info.Header.Source, info.FinalDestination, linkSource, info.RplOption, frame.Lqi));
         Ipv6Address source = info.Header.Source;
         if (!source.IsUnspecified && !source.IsMulticast && InterfaceIdentifier.ToMac(source.Low) != linkSource)
         {

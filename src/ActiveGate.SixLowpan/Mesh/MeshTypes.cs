@@ -90,3 +90,11 @@ public sealed record MeshCounters
     /// <summary>Echo requests answered.</summary>
     public long EchoRepliesSent { get; init; }
 }
+
+/// <summary>Who a datagram addressed to us came from (for liveness: the RPL root's "last heard").</summary>
+/// <param name="Source">IPv6 source of the datagram.</param>
+/// <param name="Destination">Its final destination (one of our addresses).</param>
+/// <param name="LinkSource">The neighbour that delivered the last hop.</param>
+/// <param name="RplOption">Its RPL Hop-by-Hop option, when present.</param>
+/// <param name="Lqi">Link quality of the last hop, when the radio reports it.</param>
+public readonly record struct HeardDatagram(Ipv6Address Source, Ipv6Address Destination, MacAddress LinkSource, RplHopByHopOption? RplOption, byte? Lqi);

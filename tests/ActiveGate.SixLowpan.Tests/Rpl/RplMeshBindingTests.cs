@@ -125,6 +125,47 @@ public sealed class RplMeshBindingTests : IAsyncLifetime
         Assert.Equal(0, _binding.SendFailures);
     }
 
+    [Fact]
+    public async Task Any_datagram_from_a_routed_node_refreshes_its_last_heard()
+    {
+        byte[] dao = RplMessageCodec.Encode(NonStoringDao(1, 0, 240), Global(1), DodagId);
+        InjectFromNode1(Ipv6Builder(Global(1), dao, icmp: true), sequence: 1);
+        await WaitForAsync(() => _root.TryGetNode(Global(1), out _));
+        Assert.True(_root.TryGetNode(Global(1), out RplNodeInfo? before));
+
+        // Ten minutes later node 1 sends a CoAP notification (UDP), no RPL traffic.
+        _time.Advance(TimeSpan.FromMinutes(10));
+        InjectFromNode1(Ipv6Builder(Global(1), Convert.FromHexString("5045abcdBEEF"), icmp: false), sequence: 2);
+
+        await WaitForAsync(() => _root.TryGetNode(Global(1), out RplNodeInfo? n) && n!.LastHeard > before!.LastHeard);
+        Assert.True(_root.TryGetNode(Global(1), out RplNodeInfo? after));
+        Assert.Equal(before!.LastHeard + TimeSpan.FromMinutes(10), after!.LastHeard);
+    }
+
+    private static byte[] Ipv6Builder(Ipv6Address source, byte[] payload, bool icmp)
+    {
+        byte[] datagram = new byte[Ipv6Header.Length + 8 + payload.Length];
+        int length;
+        if (icmp)
+        {
+            Assert.True(Ipv6PacketBuilder.TryWriteIcmpv6(source, DodagId, 155, 2, payload.AsSpan(4), datagram, out length));
+        }
+        else
+        {
+            Assert.True(Ipv6PacketBuilder.TryWriteUdp(source, DodagId, 5683, 61616, payload, datagram, out length));
+        }
+
+        return datagram[..length];
+    }
+
+    private void InjectFromNode1(byte[] datagram, byte sequence)
+    {
+        byte[] output = new byte[4 * 127];
+        Range[] frames = new Range[4];
+        Assert.Equal(LowpanError.None, LowpanCodec.TryEncode(datagram, MacHeader.Data(0xABCD, Mac(1), RootMac, sequence), s_contexts, sequence, output, frames, out _));
+        _rootLink.Inject(output[frames[0]]);
+    }
+
     private IEnumerable<byte[]> SentTo(MacAddress mac)
     {
         lock (_rootLink.Sent)

@@ -46,7 +46,13 @@ public sealed class RplMeshBinding : IRplMessageSink, IMeshRouter, IDisposable
         _root = root;
         _mesh.SetIcmpv6Handler(RplConstants.IcmpType, OnRplMessage);
         _mesh.Router = this;
+
+        // Any datagram from a node (a CoAP notification, say) shows it is alive, not only RPL messages.
+        _mesh.DatagramHeard += OnDatagramHeard;
     }
+
+    private void OnDatagramHeard(HeardDatagram heard) =>
+        _root?.NoteHeard(new RplReceiveContext(heard.Source, heard.Destination, heard.LinkSource, heard.RplOption, heard.Lqi));
 
     /// <inheritdoc />
     public void Send(in RplOutgoingMessage message)
@@ -84,6 +90,7 @@ public sealed class RplMeshBinding : IRplMessageSink, IMeshRouter, IDisposable
         if (_root is not null)
         {
             _mesh.SetIcmpv6Handler(RplConstants.IcmpType, null);
+            _mesh.DatagramHeard -= OnDatagramHeard;
             if (ReferenceEquals(_mesh.Router, this))
             {
                 _mesh.Router = null;
