@@ -349,6 +349,11 @@ public abstract class DtlsPskTransport : IDatagramTransport
             {
                 break;
             }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.OperationAborted || cancellationToken.IsCancellationRequested)
+            {
+                // Disposal closes the socket under a pending receive; Linux reports that as ECANCELED.
+                break;
+            }
             catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionReset or SocketError.MessageSize or SocketError.NetworkReset)
             {
                 // ICMP errors for earlier sends surface here on some platforms; they concern no single read.
