@@ -239,24 +239,28 @@ public static class RplMessageCodec
         return true;
     }
 
-    private static bool TryReadDao(ReadOnlySpan<byte> body, out RplMessage? message, out RplFormatError error)
+    /// <summary>
+    /// DAO and DAO-ACK share their layout after the first four bytes: a DODAGID present when a flag of
+    /// byte 1 says so (D: 0x40 in a DAO, 0x80 in a DAO-ACK), then options.
+    /// </summary>
+    private static bool TryReadOptionalDodagIdAndOptions(ReadOnlySpan<byte> body, byte dodagIdFlag, out bool hasDodagId, out List<RplOption> options, out RplFormatError error)
     {
-        message = null;
-        if (body.Length < 4)
-        {
-            error = RplFormatError.Truncated;
-            return false;
-        }
-
-        bool hasDodagId = (body[1] & 0x40) != 0;
+        hasDodagId = body.Length >= 2 && (body[1] & dodagIdFlag) != 0;
         int baseLength = hasDodagId ? 20 : 4;
         if (body.Length < baseLength)
         {
+            options = [];
             error = RplFormatError.Truncated;
             return false;
         }
 
-        if (!RplOptionCodec.TryReadAll(body[baseLength..], out List<RplOption> options, out error))
+        return RplOptionCodec.TryReadAll(body[baseLength..], out options, out error);
+    }
+
+    private static bool TryReadDao(ReadOnlySpan<byte> body, out RplMessage? message, out RplFormatError error)
+    {
+        message = null;
+        if (!TryReadOptionalDodagIdAndOptions(body, dodagIdFlag: 0x40, out bool hasDodagId, out List<RplOption> options, out error))
         {
             return false;
         }
@@ -277,21 +281,7 @@ public static class RplMessageCodec
     private static bool TryReadDaoAck(ReadOnlySpan<byte> body, out RplMessage? message, out RplFormatError error)
     {
         message = null;
-        if (body.Length < 4)
-        {
-            error = RplFormatError.Truncated;
-            return false;
-        }
-
-        bool hasDodagId = (body[1] & 0x80) != 0;
-        int baseLength = hasDodagId ? 20 : 4;
-        if (body.Length < baseLength)
-        {
-            error = RplFormatError.Truncated;
-            return false;
-        }
-
-        if (!RplOptionCodec.TryReadAll(body[baseLength..], out List<RplOption> options, out error))
+        if (!TryReadOptionalDodagIdAndOptions(body, dodagIdFlag: 0x80, out bool hasDodagId, out List<RplOption> options, out error))
         {
             return false;
         }
