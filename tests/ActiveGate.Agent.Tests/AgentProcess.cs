@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text;
 
 namespace ActiveGate.Agent.Tests;
 
@@ -7,41 +6,17 @@ namespace ActiveGate.Agent.Tests;
 /// The real <c>activegate</c> executable, started as a child process in a scratch directory
 /// (its <c>./.run/</c> lives there) with a clean environment.
 /// </summary>
-internal sealed class AgentProcess : IAsyncDisposable
+internal sealed class AgentProcess : ChildProcess
 {
-    private readonly Process _process;
-    private readonly StringBuilder _output = new();
-
     private AgentProcess(Process process, string workingDirectory)
+        : base(process)
     {
-        _process = process;
         WorkingDirectory = workingDirectory;
-        process.OutputDataReceived += (_, e) => Append(e.Data);
-        process.ErrorDataReceived += (_, e) => Append(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
     }
 
     public string WorkingDirectory { get; }
 
     public string SocketPath => Path.Combine(WorkingDirectory, ".run", "activegate.sock");
-
-    public int Id => _process.Id;
-
-    public bool HasExited => _process.HasExited;
-
-    public int ExitCode => _process.ExitCode;
-
-    public string Output
-    {
-        get
-        {
-            lock (_output)
-            {
-                return _output.ToString();
-            }
-        }
-    }
 
     /// <summary>The built agent assembly, copied next to the tests by the project reference.</summary>
     public static string AgentDll => Path.Combine(AppContext.BaseDirectory, "activegate.dll");
@@ -102,20 +77,6 @@ internal sealed class AgentProcess : IAsyncDisposable
         return (process.ExitCode, process.Output);
     }
 
-    public async Task<bool> WaitForExitAsync(TimeSpan timeout)
-    {
-        using var cts = new CancellationTokenSource(timeout);
-        try
-        {
-            await _process.WaitForExitAsync(cts.Token);
-            return true;
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
-        }
-    }
-
     /// <summary>Waits until the diagnostics socket exists (the agent binds it before READY=1).</summary>
     public async Task WaitForSocketAsync(TimeSpan timeout)
     {
@@ -130,32 +91,9 @@ internal sealed class AgentProcess : IAsyncDisposable
 
     public void Signal(int signal)
     {
-        Assert.Equal(0, NativeMethods.Kill(_process.Id, signal));
+        Assert.Equal(0, NativeMethods.Kill(Id, signal));
     }
 
-    private void Append(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (_output)
-        {
-            _output.AppendLine(line);
-        }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
-        }
-
-        _process.Dispose();
-    }
 }
 
 internal static partial class NativeMethods
