@@ -16,6 +16,9 @@ internal static class Program
             invocation.ProcessTerminationTimeout = null;
         }
 
-        return await parse.InvokeAsync(invocation).ConfigureAwait(false);
+        int exitCode = await parse.InvokeAsync(invocation).ConfigureAwait(false);
+
+        // System.CommandLine prints the errors and usage and returns 1; the documented code for usage is 2.
+        return parse.Errors.Count > 0 ? ExitCodes.Usage : exitCode;
     }
 }

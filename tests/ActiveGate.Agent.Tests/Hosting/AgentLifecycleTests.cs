@@ -81,4 +81,16 @@ public sealed class AgentLifecycleTests
         Assert.Equal(0, exitCode);
         Assert.Matches(@"^\d+\.\d+\.\d+", output.Trim());
     }
+
+    [Theory]
+    [InlineData("switch", "00124b000a010001", "1", "maybe")]
+    [InlineData("no-such-command")]
+    [InlineData("status", "--no-such-option")]
+    public async Task Usage_errors_exit_2_with_the_reason(params string[] arguments)
+    {
+        (int exitCode, string output) = await AgentProcess.RunToEndAsync(arguments);
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains("Usage:", output, StringComparison.Ordinal);
+    }
 }
