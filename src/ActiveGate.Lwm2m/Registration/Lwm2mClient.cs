@@ -441,8 +441,16 @@ public sealed class Lwm2mClient : IAsyncDisposable
                 await RegisterAsync(connection, server!, stopping).ConfigureAwait(false);
                 failures = 0;
                 await DisposeBootstrapConnectionAsync().ConfigureAwait(false);
+
+                // The first update time is known before "registered" is published, so no reader sees one without the other.
+                DateTimeOffset firstUpdate = _time.GetUtcNow() + UpdateDelay((int)server!.Lifetime.TotalSeconds);
+                lock (_gate)
+                {
+                    _nextUpdate = firstUpdate;
+                }
+
                 SetState(Lwm2mClientState.Registered, null);
-                outcome = await MaintainAsync(connection, server!, stopping).ConfigureAwait(false);
+                outcome = await MaintainAsync(connection, server!, firstUpdate, stopping).ConfigureAwait(false);
                 await DeregisterAsync(connection).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is CoapException or Lwm2mException or DtlsHandshakeException or IOException or System.Net.Sockets.SocketException or NotSupportedException || (ex is OperationCanceledException && !stopping.IsCancellationRequested))
@@ -638,10 +646,10 @@ public sealed class Lwm2mClient : IAsyncDisposable
         return delay < TimeSpan.FromMilliseconds(500) ? TimeSpan.FromMilliseconds(500) : delay;
     }
 
-    private async Task<Outcome> MaintainAsync(Connection connection, ServerAccount server, CancellationToken stopping)
+    private async Task<Outcome> MaintainAsync(Connection connection, ServerAccount server, DateTimeOffset firstUpdate, CancellationToken stopping)
     {
         int lifetime = (int)server.Lifetime.TotalSeconds;
-        var due = _time.GetUtcNow() + UpdateDelay(lifetime);
+        var due = firstUpdate;
         while (true)
         {
             Task wake;
