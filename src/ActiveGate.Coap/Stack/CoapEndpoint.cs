@@ -45,6 +45,13 @@ public sealed partial class CoapEndpoint : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly object _startLock = new();
     private Task? _receiveLoop;
+
+    // The batch whose send queue collects the datagrams this thread sends while its receive loop
+    // processes a batch (flushed together afterwards); null outside that window and on other threads.
+    [ThreadStatic]
+    private static IDatagramBatch? t_sendBatch;
+    [ThreadStatic]
+    private static CoapEndpoint? t_sendBatchOwner;
     private int _nextMessageId;
     private int _disposed;
 
@@ -160,6 +167,14 @@ public sealed partial class CoapEndpoint : IAsyncDisposable
 
     private async Task ReceiveLoopAsync(CancellationToken cancellationToken)
     {
+        if (_options.ReceiveBatchSize > 1 && _transport is IDatagramBatchTransport batching &&
+            batching.CreateBatch(_options.ReceiveBatchSize, Math.Max(_options.ReceiveBufferSize, 64)) is { } batch)
+        {
+            // Synchronous: the transport blocks in the kernel, on this loop's own thread.
+            ReceiveBatches(batch, cancellationToken);
+            return;
+        }
+
         byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Max(_options.ReceiveBufferSize, 64));
         try
         {
@@ -207,6 +222,78 @@ public sealed partial class CoapEndpoint : IAsyncDisposable
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private void ReceiveBatches(IDatagramBatch batch, CancellationToken cancellationToken)
+    {
+        using (batch)
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                int count;
+                try
+                {
+                    count = batch.Receive(cancellationToken);
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    break;
+                }
+                catch (ObjectDisposedException)
+                {
+                    break;
+                }
+                catch (Exception ex) when (ex is System.Net.Sockets.SocketException or IOException)
+                {
+                    _logger.LogDebug(ex, "CoAP receive failed; continuing");
+                    continue;
+                }
+
+                ProcessBatch(batch, count);
+            }
+        }
+    }
+
+    /// <summary>Processes the datagrams of one received batch, then sends the replies they produced together.</summary>
+    internal void ProcessBatch(IDatagramBatch batch, int count)
+    {
+        t_sendBatch = batch;
+        t_sendBatchOwner = this;
+        try
+        {
+            for (int i = 0; i < count; i++)
+            {
+                ReadOnlySpan<byte> datagram = batch.GetReceived(i, out EndPoint remote, out bool truncated);
+                Interlocked.Increment(ref Counters._datagramsReceived);
+                if (truncated)
+                {
+                    Interlocked.Increment(ref Counters._truncatedDatagrams);
+                    continue;
+                }
+
+                try
+                {
+                    ProcessDatagram(datagram, remote);
+                }
+#pragma warning disable CA1031 // One bad datagram or handler must not stop the endpoint.
+                catch (Exception ex)
+#pragma warning restore CA1031
+                {
+                    _logger.LogWarning(ex, "CoAP datagram from {Remote} could not be processed", remote);
+                }
+            }
+        }
+        finally
+        {
+            t_sendBatch = null;
+            t_sendBatchOwner = null;
+        }
+
+        int refused = batch.Flush();
+        if (refused > 0 && _logger.IsEnabled(LogLevel.Debug))
+        {
+            _logger.LogDebug("CoAP send of {Count} batched datagrams failed", refused);
         }
     }
 
@@ -401,6 +488,11 @@ public sealed partial class CoapEndpoint : IAsyncDisposable
         }
 
         Interlocked.Increment(ref Counters._datagramsSent);
+        if (ReferenceEquals(t_sendBatchOwner, this) && t_sendBatch!.TryQueueSend(datagram.Span, remote))
+        {
+            return;
+        }
+
         ValueTask sending;
         try
         {

@@ -28,6 +28,12 @@ public sealed record CoapEndpointOptions
     /// </summary>
     public int ReceiveConcurrency { get; init; } = 1;
 
+    /// <summary>
+    /// Datagrams a receive loop takes (and replies it sends) per system call when the transport
+    /// supports batching (<see cref="Transport.IDatagramBatchTransport"/>, e.g. UDP on Linux); 1 turns batching off.
+    /// </summary>
+    public int ReceiveBatchSize { get; init; } = 32;
+
     /// <summary>Whether disposing the endpoint disposes the transport.</summary>
     public bool OwnsTransport { get; init; } = true;
 }

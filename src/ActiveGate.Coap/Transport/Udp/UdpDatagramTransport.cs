@@ -9,7 +9,7 @@ namespace ActiveGate.Coap.Transport.Udp;
 /// peer works whichever way an address was written.
 /// </summary>
 /// <example><code>await using var udp = new UdpDatagramTransport(new IPEndPoint(IPAddress.IPv6Any, 5683));</code></example>
-public sealed class UdpDatagramTransport : IDatagramTransport
+public sealed partial class UdpDatagramTransport : IDatagramTransport
 {
     /// <summary>The default CoAP port (RFC 7252 §6.1).</summary>
     public const int DefaultPort = 5683;
