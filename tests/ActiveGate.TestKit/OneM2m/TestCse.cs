@@ -1,9 +1,16 @@
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
 
 namespace ActiveGate.TestKit.OneM2m;
 
@@ -22,6 +29,8 @@ namespace ActiveGate.TestKit.OneM2m;
 /// </list>
 /// Every violation is recorded in <see cref="Violations"/>; tests assert it is empty. Faults: <see cref="FailNext"/>,
 /// <see cref="ResponseDelay"/>, <see cref="Hang"/>, <see cref="Stop"/>/<see cref="Restart"/> (outage).
+/// The front-end is a bare <see cref="KestrelServer"/> (no host, no DI, no logging): HttpListener on Linux cost
+/// more CPU per request than the agent under test, so the proxy benchmark measured the CSE.
 /// </summary>
 public sealed class TestCse : IAsyncDisposable
 {
@@ -29,6 +38,9 @@ public sealed class TestCse : IAsyncDisposable
     private static readonly HashSet<string> s_readOnly = ["ri", "pi", "ct", "lt", "ty", "st", "aei", "cni", "cbs", "cs", "csi"];
 
     private readonly Lock _gate = new();
+
+    // Serialises Restart/Stop, so a Restart waits until a Stop has released the port; never held by request handlers.
+    private readonly Lock _lifecycle = new();
     private readonly TestCseOptions _options;
     private readonly Dictionary<string, TestCseResource> _byPath = new(StringComparer.Ordinal);
     private readonly Dictionary<string, TestCseResource> _byRi = new(StringComparer.Ordinal);
@@ -40,17 +52,16 @@ public sealed class TestCse : IAsyncDisposable
     private readonly SemaphoreSlim _pollSignal = new(0);
     private readonly HttpClient _notifyClient = new() { Timeout = TimeSpan.FromSeconds(5) };
     private readonly Queue<(int Rsc, int Http)> _injectedFailures = new();
-    private HttpListener? _listener;
+    private KestrelServer? _server;
     private CancellationTokenSource _runCts = new();
     private TaskCompletionSource _hangRelease = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _sequence;
     private long _riCounter;
     private long _handled;
 
-    private TestCse(TestCseOptions options, int port)
+    private TestCse(TestCseOptions options)
     {
         _options = options;
-        Port = port;
         var cseBase = new JsonObject
         {
             ["rn"] = options.CseBaseName,
@@ -65,7 +76,8 @@ public sealed class TestCse : IAsyncDisposable
         _byRi[root.Ri] = root;
     }
 
-    public int Port { get; }
+    /// <summary>The loopback port, chosen by the OS at <see cref="Start"/> and kept across <see cref="Restart"/>.</summary>
+    public int Port { get; private set; }
 
     /// <summary>The HTTP root, e.g. <c>http://127.0.0.1:40123/</c>.</summary>
     public Uri BaseUrl => new($"http://127.0.0.1:{Port}/");
@@ -134,66 +146,85 @@ public sealed class TestCse : IAsyncDisposable
     /// <summary>Starts a CSE on a free loopback port.</summary>
     public static TestCse Start(TestCseOptions? options = null)
     {
-        for (int attempt = 0; ; attempt++)
-        {
-            int port = FreePort();
-            var cse = new TestCse(options ?? new TestCseOptions(), port);
-            try
-            {
-                cse.Restart();
-                return cse;
-            }
-            catch (HttpListenerException) when (attempt < 5)
-            {
-                // Port taken between probing and binding; try another.
-            }
-        }
-    }
-
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
+        // Binding port 0 lets the OS pick a free port atomically: no probe-then-bind race to retry.
+        var cse = new TestCse(options ?? new TestCseOptions());
+        cse.Restart();
+        return cse;
     }
 
     /// <summary>Starts (again) listening on the same port: the end of an outage. Stored resources are kept.</summary>
+    /// <exception cref="IOException">The port was taken by someone else during the outage.</exception>
     public void Restart()
     {
-        lock (_gate)
+        lock (_lifecycle)
         {
-            if (_listener is not null)
+            if (_server is not null)
             {
                 return;
             }
 
-            _runCts = new CancellationTokenSource();
-            var listener = new HttpListener();
-            listener.Prefixes.Add(BaseUrl.ToString());
-            listener.Start();
-            _listener = listener;
-            CancellationToken token = _runCts.Token;
-            _ = Task.Run(() => AcceptLoopAsync(listener, token));
+            CancellationToken token;
+            lock (_gate)
+            {
+                _runCts = new CancellationTokenSource();
+                token = _runCts.Token;
+            }
+
+            KestrelServer server = CreateServer(Port);
+            try
+            {
+                // Kestrel's start path completes synchronously in practice (bind only) and never calls back into us.
+                server.StartAsync(new Application(this, token), CancellationToken.None).GetAwaiter().GetResult();
+            }
+            catch
+            {
+                server.Dispose();
+                throw;
+            }
+
+            if (Port == 0)
+            {
+                string address = server.Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
+                Port = new Uri(address).Port;
+            }
+
+            _server = server;
         }
     }
 
     /// <summary>Stops listening (connection refused from now on) and aborts hung requests: an outage.</summary>
     public void Stop()
     {
-        HttpListener? listener;
-        lock (_gate)
+        lock (_lifecycle)
         {
-            listener = _listener;
-            _listener = null;
-            _runCts.Cancel();
-            _hangRelease.TrySetResult();
-            _hangRelease = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        }
+            KestrelServer? server = _server;
+            _server = null;
+            lock (_gate)
+            {
+                _runCts.Cancel();
+                _hangRelease.TrySetResult();
+                _hangRelease = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
 
-        if (listener is not null)
-        {
-            listener.Abort();
+            if (server is not null)
+            {
+                // A cancelled token: unbind, then abort every connection at once instead of draining them.
+                // Handlers see the run token cancelled and return, so this does not wait on a hung request.
+                server.StopAsync(new CancellationToken(canceled: true)).GetAwaiter().GetResult();
+                server.Dispose();
+            }
         }
+    }
+
+    private static KestrelServer CreateServer(int port)
+    {
+        var options = new KestrelServerOptions { AddServerHeader = false, AllowSynchronousIO = false };
+
+        // Kestrel's default is 30 MB; stated so that no one lowers it below what a large CSE body needs.
+        options.Limits.MaxRequestBodySize = 32 * 1024 * 1024;
+        options.Listen(IPAddress.Loopback, port, listen => listen.Protocols = HttpProtocols.Http1);
+        var transport = new SocketTransportFactory(Options.Create(new SocketTransportOptions()), NullLoggerFactory.Instance);
+        return new KestrelServer(Options.Create(options), transport, NullLoggerFactory.Instance);
     }
 
     /// <summary>The next <paramref name="count"/> requests are answered with this RSC (and HTTP status) without being processed.</summary>
@@ -288,40 +319,39 @@ public sealed class TestCse : IAsyncDisposable
         Dispatch(pending);
     }
 
-    private async Task AcceptLoopAsync(HttpListener listener, CancellationToken token)
+    /// <summary>Kestrel's view of the CSE: the per-request context is Kestrel's own feature collection (no allocation).</summary>
+    private sealed class Application(TestCse cse, CancellationToken token) : IHttpApplication<IFeatureCollection>
     {
-        while (!token.IsCancellationRequested)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await listener.GetContextAsync().ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-            {
-                return;
-            }
+        public IFeatureCollection CreateContext(IFeatureCollection contextFeatures) => contextFeatures;
 
-            _ = Task.Run(() => ServeAsync(context, token), CancellationToken.None);
+        public Task ProcessRequestAsync(IFeatureCollection context) => cse.ServeAsync(context, token);
+
+        public void DisposeContext(IFeatureCollection context, Exception? exception)
+        {
         }
     }
 
-    private async Task ServeAsync(HttpListenerContext context, CancellationToken token)
+    private async Task ServeAsync(IFeatureCollection context, CancellationToken token)
     {
-        HttpListenerRequest req = context.Request;
+        IHttpRequestFeature req = context.GetRequiredFeature<IHttpRequestFeature>();
         string body;
-        using (var reader = new StreamReader(req.InputStream, Encoding.UTF8))
+        try
         {
+            using var reader = new StreamReader(req.Body, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, bufferSize: -1, leaveOpen: true);
             body = await reader.ReadToEndAsync(token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or InvalidOperationException)
+        {
+            // Client gone, body too large or outage began.
+            Abort(context);
+            return;
         }
 
         var headers = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (string? key in req.Headers.AllKeys)
+        foreach (KeyValuePair<string, StringValues> header in req.Headers)
         {
-            if (key is not null)
-            {
-                headers[key.ToUpperInvariant()] = req.Headers[key] ?? "";
-            }
+            // Kestrel merges repeated and differently cased names as HttpListener did; values join with ','.
+            headers[header.Key.ToUpperInvariant()] = header.Value.ToString();
         }
 
         try
@@ -342,12 +372,12 @@ public sealed class TestCse : IAsyncDisposable
         }
         catch (OperationCanceledException)
         {
-            context.Response.Abort();
+            Abort(context);
             return;
         }
 
-        string rawPath = req.Url!.AbsolutePath;
-        string query = req.Url.Query.TrimStart('?');
+        (string rawPath, string query) = PathAndQuery(req);
+        string method = req.Method;
         Reply reply;
         (int Rsc, int Http)? injected = null;
         lock (_gate)
@@ -366,9 +396,15 @@ public sealed class TestCse : IAsyncDisposable
         {
             try
             {
-                reply = await HandleAsync(req.HttpMethod, rawPath, query, headers, body, token).ConfigureAwait(false);
+                reply = await HandleAsync(method, rawPath, query, headers, body, token).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
+            catch (OperationCanceledException)
+            {
+                // Outage began during a long poll.
+                Abort(context);
+                return;
+            }
+            catch (Exception ex)
             {
                 // A bug in the test CSE must show up as a failed assertion, not as a hang.
                 reply = Reject(500, 5000, "test CSE internal error: " + ex);
@@ -379,18 +415,18 @@ public sealed class TestCse : IAsyncDisposable
         {
             if (reply.Violation is not null)
             {
-                _violations.Add($"{req.HttpMethod} {rawPath}: {reply.Violation}");
+                _violations.Add($"{method} {rawPath}: {reply.Violation}");
             }
 
             if (_options.RequestLogCapacity > _requests.Count)
             {
-                _requests.Add(new TestCseRequest(req.HttpMethod, rawPath, query, headers, body, reply.Rsc, reply.Http, reply.Violation));
+                _requests.Add(new TestCseRequest(method, rawPath, query, headers, body, reply.Rsc, reply.Http, reply.Violation));
             }
         }
 
         try
         {
-            HttpListenerResponse resp = context.Response;
+            IHttpResponseFeature resp = context.GetRequiredFeature<IHttpResponseFeature>();
             resp.StatusCode = reply.Http;
             resp.Headers["X-M2M-RSC"] = reply.Rsc.ToString(CultureInfo.InvariantCulture);
             if (headers.TryGetValue("X-M2M-RI", out string? ri))
@@ -403,23 +439,41 @@ public sealed class TestCse : IAsyncDisposable
             byte[] payload = reply.Body is null ? [] : Encoding.UTF8.GetBytes(reply.Body.ToJsonString());
             if (payload.Length > 0)
             {
-                resp.ContentType = "application/json";
+                resp.Headers.ContentType = "application/json";
             }
 
-            resp.ContentLength64 = payload.Length;
-            await resp.OutputStream.WriteAsync(payload, token).ConfigureAwait(false);
-            resp.Close();
+            resp.Headers.ContentLength = payload.Length;
+            IHttpResponseBodyFeature responseBody = context.GetRequiredFeature<IHttpResponseBodyFeature>();
+            await responseBody.Writer.WriteAsync(payload, token).ConfigureAwait(false);
+            await responseBody.CompleteAsync().ConfigureAwait(false);
             Interlocked.Increment(ref _handled);
         }
-        catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException or InvalidOperationException or OperationCanceledException or IOException)
+        catch (Exception ex) when (ex is ObjectDisposedException or InvalidOperationException or OperationCanceledException or IOException)
         {
-            // Client gave up (timeout) or outage began.
+            // Client gave up (timeout) or outage began. Never let Kestrel complete a half-built answer.
+            Abort(context);
         }
 
         if (reply.AfterResponse is { } after)
         {
             Dispatch(after);
         }
+    }
+
+    private static void Abort(IFeatureCollection context) => context.Get<IHttpRequestLifetimeFeature>()?.Abort();
+
+    /// <summary>
+    /// The path and query exactly as HttpListener's <c>Url.AbsolutePath</c> and <c>Url.Query</c> (without '?') gave
+    /// them: <see cref="Uri"/> over the raw request target, so escapes stay as sent except those Uri itself decodes
+    /// (unreserved characters such as <c>%7E</c>) and dot segments are removed. Kestrel's own Path is decoded.
+    /// </summary>
+    private static (string Path, string Query) PathAndQuery(IHttpRequestFeature req)
+    {
+        string target = req.RawTarget;
+        Uri? url = target.StartsWith('/')
+            ? (Uri.TryCreate("http://127.0.0.1" + target, UriKind.Absolute, out Uri? u) ? u : null)
+            : (Uri.TryCreate(target, UriKind.Absolute, out Uri? absolute) ? absolute : null);
+        return url is null ? (req.Path, req.QueryString.TrimStart('?')) : (url.AbsolutePath, url.Query.TrimStart('?'));
     }
 
     private sealed record Reply(int Http, int Rsc, JsonObject? Body, string? Violation)
