@@ -42,7 +42,31 @@ public static class CoapMessageCodec
     /// </summary>
     public static bool TryWrite(CoapMessage message, Span<byte> destination, out int bytesWritten)
     {
-        int length = GetEncodedLength(message);
+        ArgumentNullException.ThrowIfNull(message);
+        return TryWrite(message, message.Type, message.MessageId, message.Token, destination, out bytesWritten);
+    }
+
+    /// <summary>Encodes into a new array.</summary>
+    public static byte[] Encode(CoapMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        return Encode(message, message.Type, message.MessageId, message.Token);
+    }
+
+    /// <summary>
+    /// Encodes <paramref name="message"/> with the given header fields instead of its own, leaving
+    /// the message untouched (a server answers with a handler's shared response this way).
+    /// </summary>
+    internal static byte[] Encode(CoapMessage message, CoapMessageType type, ushort messageId, CoapToken token)
+    {
+        byte[] buffer = new byte[GetEncodedLength(message) - message.Token.Length + token.Length];
+        TryWrite(message, type, messageId, token, buffer, out _);
+        return buffer;
+    }
+
+    private static bool TryWrite(CoapMessage message, CoapMessageType type, ushort messageId, CoapToken token, Span<byte> destination, out int bytesWritten)
+    {
+        int length = GetEncodedLength(message) - message.Token.Length + token.Length;
         if (destination.Length < length)
         {
             bytesWritten = 0;
@@ -50,10 +74,10 @@ public static class CoapMessageCodec
         }
 
         // Ver = 1, T, TKL | Code | Message ID (big-endian)
-        destination[0] = (byte)(0x40 | ((int)message.Type << 4) | message.Token.Length);
+        destination[0] = (byte)(0x40 | ((int)type << 4) | token.Length);
         destination[1] = message.Code.Value;
-        BinaryPrimitives.WriteUInt16BigEndian(destination[2..], message.MessageId);
-        int position = HeaderLength + message.Token.CopyTo(destination[HeaderLength..]);
+        BinaryPrimitives.WriteUInt16BigEndian(destination[2..], messageId);
+        int position = HeaderLength + token.CopyTo(destination[HeaderLength..]);
 
         int previous = 0;
         foreach (CoapOption option in message.Options)
@@ -74,14 +98,6 @@ public static class CoapMessageCodec
 
         bytesWritten = position;
         return true;
-    }
-
-    /// <summary>Encodes into a new array.</summary>
-    public static byte[] Encode(CoapMessage message)
-    {
-        byte[] buffer = new byte[GetEncodedLength(message)];
-        TryWrite(message, buffer, out _);
-        return buffer;
     }
 
     /// <summary>Decodes a datagram into a new <see cref="CoapMessage"/>; false with the reason when malformed.</summary>

@@ -8,13 +8,13 @@ namespace ActiveGate.Coap.Server;
 public sealed class CoapRequestContext
 {
     private readonly int _matchedSegments;
+    private IReadOnlyList<string>? _path;
 
-    internal CoapRequestContext(CoapServer server, CoapMessage message, EndPoint remote, IReadOnlyList<string> path, int matchedSegments, ReadOnlyMemory<byte> payload, bool isNotification)
+    internal CoapRequestContext(CoapServer server, CoapMessage message, EndPoint remote, int matchedSegments, ReadOnlyMemory<byte> payload, bool isNotification)
     {
         Server = server;
         Message = message;
         Remote = remote;
-        Path = path;
         _matchedSegments = matchedSegments;
         Payload = payload;
         IsNotification = isNotification;
@@ -33,7 +33,8 @@ public sealed class CoapRequestContext
     public CoapCode Method => Message.Code;
 
     /// <summary>All Uri-Path segments.</summary>
-    public IReadOnlyList<string> Path { get; }
+    /// <remarks>Made on first use: most handlers never look at the path their resource was found by.</remarks>
+    public IReadOnlyList<string> Path => _path ??= Message.UriPathSegments;
 
     /// <summary>Segments below the resource that handles the request (only for resources with <see cref="CoapResource.HandlesSubPaths"/>).</summary>
     public IReadOnlyList<string> RemainingPath => _matchedSegments >= Path.Count ? [] : Path.Skip(_matchedSegments).ToArray();

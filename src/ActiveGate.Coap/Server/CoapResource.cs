@@ -136,6 +136,15 @@ public class CoapResource
         }
     }
 
+    /// <summary>The child with this name, or null; routing uses it to look up a Uri-Path segment without making a string.</summary>
+    internal CoapResource? GetChild(ReadOnlySpan<char> name)
+    {
+        lock (_childrenLock)
+        {
+            return _children.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(name, out CoapResource? child) ? child : null;
+        }
+    }
+
     /// <summary>Tells every observer that the state changed: each gets a fresh GET response as a notification.</summary>
     public void NotifyChanged()
     {

@@ -42,7 +42,7 @@ public sealed partial class CoapServer
             }
             else
             {
-                var context = new CoapRequestContext(this, relation.Request, relation.Remote, relation.Request.UriPathSegments, relation.Request.UriPathSegments.Count, relation.Request.Payload, isNotification: true);
+                var context = new CoapRequestContext(this, relation.Request, relation.Remote, relation.Request.UriPathSegments.Count, relation.Request.Payload, isNotification: true);
                 CoapResponse handled = await resource.HandleAsync(context, _stopping.Token).ConfigureAwait(false);
                 notification = handled.Message.Clone();
             }

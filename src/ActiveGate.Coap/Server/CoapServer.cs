@@ -129,27 +129,29 @@ public sealed partial class CoapServer : ICoapRequestHandler, IAsyncDisposable
     /// <inheritdoc/>
     async ValueTask ICoapRequestHandler.HandleRequestAsync(CoapIncomingExchange exchange, CancellationToken cancellationToken)
     {
-        CoapMessage? response = await ProcessAsync(exchange.Request, exchange.Remote, cancellationToken).ConfigureAwait(false);
+        (CoapMessage? response, bool shared) = await ProcessAsync(exchange.Request, exchange.Remote, cancellationToken).ConfigureAwait(false);
         if (response is not null)
         {
-            await exchange.RespondAsync(response, cancellationToken).ConfigureAwait(false);
+            await exchange.Endpoint.RespondAsync(exchange, response, shared, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    /// <summary>Routes one request through Block1, the resource handler, Observe and Block2.</summary>
-    private async ValueTask<CoapMessage?> ProcessAsync(CoapMessage request, EndPoint remote, CancellationToken cancellationToken)
+    /// <summary>
+    /// Routes one request through Block1, the resource handler, Observe and Block2. Shared: the
+    /// response is the handler's own message, which needed no change and must not be modified.
+    /// </summary>
+    private async ValueTask<(CoapMessage? Response, bool Shared)> ProcessAsync(CoapMessage request, EndPoint remote, CancellationToken cancellationToken)
     {
         if (request.Options.Contains(CoapOptionNumber.ProxyUri) || request.Options.Contains(CoapOptionNumber.ProxyScheme))
         {
             // §5.7.2: this server is no forward proxy.
-            return new CoapMessage { Code = CoapCode.ProxyingNotSupported };
+            return (new CoapMessage { Code = CoapCode.ProxyingNotSupported }, false);
         }
 
-        IReadOnlyList<string> path = request.UriPathSegments;
-        (CoapResource? resource, int matched) = Resolve(path);
+        (CoapResource? resource, int matched) = Resolve(request.Options);
         if (resource is null)
         {
-            return new CoapMessage { Code = CoapCode.NotFound };
+            return (new CoapMessage { Code = CoapCode.NotFound }, false);
         }
 
         ReadOnlyMemory<byte> body = request.Payload;
@@ -164,16 +166,16 @@ public sealed partial class CoapServer : ICoapRequestHandler, IAsyncDisposable
                 {
                     var next = new CoapMessage { Code = CoapCode.Continue };
                     next.Block1 = new BlockOption(b1.Number, true, Math.Min(b1.SizeExponent, _serverSizeExponent));
-                    return next;
+                    return (next, false);
                 }
 
                 case Block1Status.Incomplete:
-                    return new CoapMessage { Code = CoapCode.RequestEntityIncomplete };
+                    return (new CoapMessage { Code = CoapCode.RequestEntityIncomplete }, false);
                 case Block1Status.TooLarge:
                 {
                     var tooLarge = new CoapMessage { Code = CoapCode.RequestEntityTooLarge };
                     tooLarge.Size1 = (uint)_block1.MaxBodySize;
-                    return tooLarge;
+                    return (tooLarge, false);
                 }
             }
         }
@@ -181,7 +183,7 @@ public sealed partial class CoapServer : ICoapRequestHandler, IAsyncDisposable
         {
             var tooLarge = new CoapMessage { Code = CoapCode.RequestEntityTooLarge };
             tooLarge.Size1 = (uint)_options.MaxRequestBodySize;
-            return tooLarge;
+            return (tooLarge, false);
         }
 
         uint? observe = request.Observe;
@@ -190,13 +192,23 @@ public sealed partial class CoapServer : ICoapRequestHandler, IAsyncDisposable
             _observers.Remove(remote, request.Token);
         }
 
-        var context = new CoapRequestContext(this, request, remote, path, matched, body, isNotification: false);
+        var context = new CoapRequestContext(this, request, remote, matched, body, isNotification: false);
         CoapResponse handled = await resource.HandleAsync(context, cancellationToken).ConfigureAwait(false);
-        CoapMessage response = handled.Message.Clone();
+        CoapMessage response = handled.Message;
+        BlockOption? block2 = request.Block2;
+        bool registered = observe == 0 && resource.IsObservable && request.Code == CoapCode.Get && response.Code.IsSuccess &&
+            block2 is not { Number: > 0 } &&
+            _observers.TryAdd(resource, new ObserveRelation(remote, request.Token, request, _endpoint.TimeProvider.GetTimestamp()));
+        if (!registered && block1 is null && !response.Options.Contains(CoapOptionNumber.Observe) &&
+            !Block2Slicer.IsNeeded(response, block2, _serverSizeExponent))
+        {
+            // Nothing to add or cut: send the handler's message as it is (no copy).
+            return (response, true);
+        }
 
-        if (observe == 0 && resource.IsObservable && request.Code == CoapCode.Get && response.Code.IsSuccess &&
-            request.Block2 is not { Number: > 0 } &&
-            _observers.TryAdd(resource, new ObserveRelation(remote, request.Token, request, _endpoint.TimeProvider.GetTimestamp())))
+        // Handlers may return the same message again, so changes go to a copy.
+        response = response.Clone();
+        if (registered)
         {
             response.Observe = resource.CurrentObserveSequence;
         }
@@ -210,26 +222,50 @@ public sealed partial class CoapServer : ICoapRequestHandler, IAsyncDisposable
             response.Block1 = new BlockOption(last.Number, false, last.SizeExponent);
         }
 
-        if (!Block2Slicer.TryApply(response, request.Block2, _serverSizeExponent))
+        if (!Block2Slicer.TryApply(response, block2, _serverSizeExponent))
         {
-            return new CoapMessage { Code = CoapCode.BadOption };
+            return (new CoapMessage { Code = CoapCode.BadOption }, false);
         }
 
-        return response;
+        return (response, false);
     }
 
-    /// <summary>Finds the deepest resource for the path; unmatched trailing segments are allowed only for <see cref="CoapResource.HandlesSubPaths"/>.</summary>
-    private (CoapResource? Resource, int Matched) Resolve(IReadOnlyList<string> path)
+    /// <summary>
+    /// Finds the deepest resource for the request's Uri-Path; unmatched trailing segments are
+    /// allowed only for <see cref="CoapResource.HandlesSubPaths"/>. Segments are decoded onto the
+    /// stack, not into strings.
+    /// </summary>
+    private (CoapResource? Resource, int Matched) Resolve(CoapOptionList options)
     {
         CoapResource current = _root;
         int matched = 0;
-        while (matched < path.Count && current.GetChild(path[matched]) is { } child)
+        bool unmatched = false;
+        Span<char> segment = stackalloc char[256];
+        foreach (CoapOption option in options)
         {
+            if (option.Number != CoapOptionNumber.UriPath)
+            {
+                if (option.Number > CoapOptionNumber.UriPath)
+                {
+                    break;
+                }
+
+                continue;
+            }
+
+            // Uri-Path is at most 255 bytes (RFC 7252 §5.10; longer ones got 4.02), so at most 255 UTF-16 units.
+            if (option.Value.Length > segment.Length ||
+                current.GetChild(segment[..System.Text.Encoding.UTF8.GetChars(option.Value.Span, segment)]) is not { } child)
+            {
+                unmatched = true;
+                break;
+            }
+
             current = child;
             matched++;
         }
 
-        if (matched < path.Count && !current.HandlesSubPaths)
+        if (unmatched && !current.HandlesSubPaths)
         {
             return (null, matched);
         }

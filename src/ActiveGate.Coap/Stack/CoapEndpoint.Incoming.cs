@@ -121,7 +121,15 @@ public sealed partial class CoapEndpoint
     }
 
     /// <summary>Sends the response for an exchange: piggybacked, separate (CON) or NON (§5.2).</summary>
-    internal async ValueTask RespondAsync(CoapIncomingExchange exchange, CoapMessage response, CancellationToken cancellationToken)
+    internal ValueTask RespondAsync(CoapIncomingExchange exchange, CoapMessage response, CancellationToken cancellationToken) =>
+        RespondAsync(exchange, response, shared: false, cancellationToken);
+
+    /// <summary>
+    /// Sends the response for an exchange. A <paramref name="shared"/> response (one a handler may
+    /// hand out again) is never modified: the header fields are written from the request's on encoding.
+    /// Otherwise it gets the token, type and message ID that were sent, as callers may look at them.
+    /// </summary>
+    internal async ValueTask RespondAsync(CoapIncomingExchange exchange, CoapMessage response, bool shared, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(response);
         if (!response.Code.IsResponse)
@@ -131,8 +139,11 @@ public sealed partial class CoapEndpoint
 
         bool acknowledged = exchange.MarkResponded();
         CoapMessage request = exchange.Request;
-        response.Token = request.Token;
         bool confirmable = request.Type == CoapMessageType.Confirmable;
+        if (!shared)
+        {
+            response.Token = request.Token;
+        }
 
         if (IsSuppressedByNoResponse(request, response.Code))
         {
@@ -146,9 +157,13 @@ public sealed partial class CoapEndpoint
 
         if (confirmable && !acknowledged)
         {
-            response.Type = CoapMessageType.Acknowledgement;
-            response.MessageId = request.MessageId;
-            byte[] piggybacked = CoapMessageCodec.Encode(response);
+            if (!shared)
+            {
+                response.Type = CoapMessageType.Acknowledgement;
+                response.MessageId = request.MessageId;
+            }
+
+            byte[] piggybacked = CoapMessageCodec.Encode(response, CoapMessageType.Acknowledgement, request.MessageId, request.Token);
             _deduplicator.SetReply(exchange.Remote, request.MessageId, piggybacked);
             SendDatagram(piggybacked, exchange.Remote);
             return;
@@ -156,15 +171,22 @@ public sealed partial class CoapEndpoint
 
         if (confirmable)
         {
-            // Separate response: reliable on its own (§5.2.2).
-            response.Type = CoapMessageType.Confirmable;
-            _ = await TransmitAsync(response, exchange.Remote, null, cancellationToken).ConfigureAwait(false);
+            // Separate response: reliable on its own (§5.2.2); the retransmission state keeps the message.
+            CoapMessage separate = shared ? response.Clone() : response;
+            separate.Token = request.Token;
+            separate.Type = CoapMessageType.Confirmable;
+            _ = await TransmitAsync(separate, exchange.Remote, null, cancellationToken).ConfigureAwait(false);
             return;
         }
 
-        response.Type = CoapMessageType.NonConfirmable;
-        response.MessageId = NextMessageId();
-        byte[] bytes = CoapMessageCodec.Encode(response);
+        ushort messageId = NextMessageId();
+        if (!shared)
+        {
+            response.Type = CoapMessageType.NonConfirmable;
+            response.MessageId = messageId;
+        }
+
+        byte[] bytes = CoapMessageCodec.Encode(response, CoapMessageType.NonConfirmable, messageId, request.Token);
         _deduplicator.SetReply(exchange.Remote, request.MessageId, bytes);
         SendDatagram(bytes, exchange.Remote);
     }

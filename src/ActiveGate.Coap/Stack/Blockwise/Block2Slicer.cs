@@ -9,6 +9,10 @@ namespace ActiveGate.Coap.Stack.Blockwise;
 /// </summary>
 internal static class Block2Slicer
 {
+    /// <summary>Whether <see cref="TryApply"/> would change <paramref name="response"/> (a Block2 request, or a body longer than one block).</summary>
+    public static bool IsNeeded(CoapMessage response, BlockOption? requested, int serverSizeExponent) =>
+        requested is not null || response.Payload.Length > 1 << (serverSizeExponent + 4);
+
     /// <summary>Replaces the body of <paramref name="response"/> by one block when needed; false when the block number is past the end.</summary>
     public static bool TryApply(CoapMessage response, BlockOption? requested, int serverSizeExponent)
     {

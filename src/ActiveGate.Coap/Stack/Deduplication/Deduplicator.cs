@@ -8,14 +8,22 @@ namespace ActiveGate.Coap.Stack.Deduplication;
 /// with the same bytes instead of being processed again. Bounded: when full, the oldest entry is
 /// evicted (and counted).
 /// </summary>
+/// <remarks>
+/// Entries live in a ring of structs in arrival order (oldest at the head), indexed by a
+/// dictionary of struct keys: a busy server registers one entry per request, and these would
+/// otherwise be objects that outlive the youngest GC generation by design.
+/// </remarks>
 internal sealed class Deduplicator
 {
-    private readonly Dictionary<(EndPoint Remote, ushort MessageId), Entry> _entries = [];
-    private readonly Queue<(EndPoint Remote, ushort MessageId, Entry Entry)> _byAge = new();
+    private const int InitialSlots = 64;
+    private readonly Dictionary<Key, int> _index = [];
     private readonly TimeProvider _time;
     private readonly int _capacity;
     private readonly CoapEndpointCounters _counters;
     private readonly object _lock = new();
+    private Slot[] _slots = new Slot[InitialSlots];
+    private int _head;
+    private int _count;
 
     public Deduplicator(TimeProvider time, int capacity, CoapEndpointCounters counters)
     {
@@ -30,7 +38,7 @@ internal sealed class Deduplicator
         {
             lock (_lock)
             {
-                return _entries.Count;
+                return _index.Count;
             }
         }
     }
@@ -42,23 +50,30 @@ internal sealed class Deduplicator
     public bool TryRegister(EndPoint remote, ushort messageId, TimeSpan lifetime, out byte[]? cachedReply)
     {
         long now = _time.GetTimestamp();
+        var key = new Key(remote, messageId);
         lock (_lock)
         {
             Purge(now);
-            if (_entries.TryGetValue((remote, messageId), out Entry? existing))
+            if (_index.TryGetValue(key, out int existing))
             {
-                cachedReply = existing.Reply;
+                cachedReply = _slots[existing].Reply;
                 return false;
             }
 
-            if (_entries.Count >= _capacity)
+            if (_count >= _capacity)
             {
-                EvictOldest();
+                RemoveOldest();
+                Interlocked.Increment(ref _counters._deduplicationEvictions);
+            }
+            else if (_count == _slots.Length)
+            {
+                Grow();
             }
 
-            var entry = new Entry(now + (long)(lifetime.TotalSeconds * _time.TimestampFrequency));
-            _entries[(remote, messageId)] = entry;
-            _byAge.Enqueue((remote, messageId, entry));
+            int slot = (_head + _count) % _slots.Length;
+            _slots[slot] = new Slot(key, now + (long)(lifetime.TotalSeconds * _time.TimestampFrequency));
+            _index[key] = slot;
+            _count++;
             cachedReply = null;
             return true;
         }
@@ -69,50 +84,50 @@ internal sealed class Deduplicator
     {
         lock (_lock)
         {
-            if (_entries.TryGetValue((remote, messageId), out Entry? entry))
+            if (_index.TryGetValue(new Key(remote, messageId), out int slot))
             {
-                entry.Reply = reply;
+                _slots[slot].Reply = reply;
             }
         }
     }
 
     private void Purge(long now)
     {
-        while (_byAge.TryPeek(out var oldest) && oldest.Entry.ExpiresAt <= now)
+        // Arrival order: NON entries (shorter lifetime) behind a CON entry wait for it, as they always did.
+        while (_count > 0 && _slots[_head].ExpiresAt <= now)
         {
-            _byAge.Dequeue();
-            Remove(oldest.Remote, oldest.MessageId, oldest.Entry);
+            RemoveOldest();
         }
     }
 
-    private void EvictOldest()
+    private void RemoveOldest()
     {
-        while (_byAge.TryDequeue(out var oldest))
-        {
-            if (Remove(oldest.Remote, oldest.MessageId, oldest.Entry))
-            {
-                Interlocked.Increment(ref _counters._deduplicationEvictions);
-                return;
-            }
-        }
+        _index.Remove(_slots[_head].Key);
+        _slots[_head] = default;
+        _head = (_head + 1) % _slots.Length;
+        _count--;
     }
 
-    private bool Remove(EndPoint remote, ushort messageId, Entry entry)
+    private void Grow()
     {
-        // Only remove when the dictionary still maps the key to this very entry.
-        if (_entries.TryGetValue((remote, messageId), out Entry? current) && ReferenceEquals(current, entry))
+        var larger = new Slot[(int)Math.Min((long)_slots.Length * 2, Math.Max(_capacity, InitialSlots))];
+        for (int i = 0; i < _count; i++)
         {
-            _entries.Remove((remote, messageId));
-            return true;
+            Slot moved = _slots[(_head + i) % _slots.Length];
+            larger[i] = moved;
+            _index[moved.Key] = i;
         }
 
-        return false;
+        _slots = larger;
+        _head = 0;
     }
 
-    private sealed class Entry(long expiresAt)
-    {
-        public long ExpiresAt { get; } = expiresAt;
+    private readonly record struct Key(EndPoint Remote, ushort MessageId);
 
-        public byte[]? Reply { get; set; }
+    private struct Slot(Key key, long expiresAt)
+    {
+        public readonly Key Key = key;
+        public readonly long ExpiresAt = expiresAt;
+        public byte[]? Reply;
     }
 }
