@@ -59,6 +59,9 @@ public sealed class TestCse : IAsyncDisposable
     private long _riCounter;
     private long _handled;
 
+    // Before any member that touches Kestrel is compiled: the test projects do not run on the ASP.NET Core framework.
+    static TestCse() => AspNetCoreSharedFramework.EnsureResolvable();
+
     private TestCse(TestCseOptions options)
     {
         _options = options;
