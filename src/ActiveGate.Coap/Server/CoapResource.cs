@@ -22,7 +22,7 @@ namespace ActiveGate.Coap.Server;
 public class CoapResource
 {
     private readonly Dictionary<string, CoapResource> _children = new(StringComparer.Ordinal);
-    private readonly object _childrenLock = new();
+    private readonly Lock _childrenLock = new();
     private CoapServer? _server;
     private int _observeSequence = 1;
 

@@ -248,7 +248,7 @@ public sealed partial class CoapEndpoint
 /// </summary>
 public sealed class CoapIncomingExchange
 {
-    private readonly object _gate = new();
+    private readonly Lock _gate = new();
     private bool _acknowledged;
     private bool _responded;
     private ITimer? _separateTimer;

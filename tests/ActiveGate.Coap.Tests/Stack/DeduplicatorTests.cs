@@ -64,4 +64,35 @@ public sealed class DeduplicatorTests
         Assert.True(dedup.TryRegister(s_peerA, 149, s_lifetime, out _));
         Assert.Equal(151, counters.DeduplicationEvictions);
     }
+
+    [Fact]
+    public void Short_and_long_replies_survive_growth_of_the_ring()
+    {
+        var dedup = new Deduplicator(new FakeTimeProvider(), 1000, new CoapEndpointCounters());
+        for (ushort mid = 0; mid < 300; mid++)
+        {
+            Assert.True(dedup.TryRegister(s_peerA, mid, s_lifetime, out _));
+            dedup.SetReply(s_peerA, mid, Reply(mid));
+        }
+
+        for (ushort mid = 0; mid < 300; mid++)
+        {
+            Assert.False(dedup.TryRegister(s_peerA, mid, s_lifetime, out byte[]? cached));
+            Assert.Equal(Reply(mid), cached);
+        }
+
+        // Lengths around the inline limit, sizes 0 to 200 bytes.
+        static byte[] Reply(ushort mid) => Enumerable.Range(0, mid % 201).Select(i => (byte)(mid + i)).ToArray();
+    }
+
+    [Fact]
+    public void Replacing_a_long_reply_by_a_short_one_returns_the_short_one()
+    {
+        var dedup = new Deduplicator(new FakeTimeProvider(), 10, new CoapEndpointCounters());
+        Assert.True(dedup.TryRegister(s_peerA, 1, s_lifetime, out _));
+        dedup.SetReply(s_peerA, 1, new byte[100]);
+        dedup.SetReply(s_peerA, 1, [4, 5]);
+        Assert.False(dedup.TryRegister(s_peerA, 1, s_lifetime, out byte[]? cached));
+        Assert.Equal(new byte[] { 4, 5 }, cached);
+    }
 }

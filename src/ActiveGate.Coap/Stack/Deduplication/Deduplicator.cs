@@ -9,19 +9,22 @@ namespace ActiveGate.Coap.Stack.Deduplication;
 /// evicted (and counted).
 /// </summary>
 /// <remarks>
-/// Entries live in a ring of structs in arrival order (oldest at the head), indexed by a
-/// dictionary of struct keys: a busy server registers one entry per request, and these would
-/// otherwise be objects that outlive the youngest GC generation by design.
+/// A busy server registers one entry per request, and entries outlive the youngest GC generation
+/// by design, so they are kept out of the GC's way: a ring of structs in arrival order (oldest at
+/// the head) indexed by a dictionary of struct keys, with short replies (empty ACKs, most
+/// piggybacked responses) copied into one byte array beside the ring instead of kept as arrays.
 /// </remarks>
 internal sealed class Deduplicator
 {
     private const int InitialSlots = 64;
+    private const int InlineReplySize = 64;
     private readonly Dictionary<Key, int> _index = [];
     private readonly TimeProvider _time;
     private readonly int _capacity;
     private readonly CoapEndpointCounters _counters;
-    private readonly object _lock = new();
+    private readonly Lock _lock = new();
     private Slot[] _slots = new Slot[InitialSlots];
+    private byte[] _inlineReplies = new byte[InitialSlots * InlineReplySize];
     private int _head;
     private int _count;
 
@@ -56,7 +59,7 @@ internal sealed class Deduplicator
             Purge(now);
             if (_index.TryGetValue(key, out int existing))
             {
-                cachedReply = _slots[existing].Reply;
+                cachedReply = GetReply(existing);
                 return false;
             }
 
@@ -86,7 +89,17 @@ internal sealed class Deduplicator
         {
             if (_index.TryGetValue(new Key(remote, messageId), out int slot))
             {
-                _slots[slot].Reply = reply;
+                if (reply.Length <= InlineReplySize)
+                {
+                    reply.CopyTo(_inlineReplies.AsSpan(slot * InlineReplySize));
+                    _slots[slot].LongReply = null;
+                }
+                else
+                {
+                    _slots[slot].LongReply = reply;
+                }
+
+                _slots[slot].ReplyLength = reply.Length;
             }
         }
     }
@@ -100,6 +113,14 @@ internal sealed class Deduplicator
         }
     }
 
+    /// <summary>A copy of an inline reply (duplicates are rare), the long reply itself, or null when none is set yet.</summary>
+    private byte[]? GetReply(int slot) => _slots[slot] switch
+    {
+        { ReplyLength: < 0 } => null,
+        { LongReply: { } reply } => reply,
+        { ReplyLength: int length } => _inlineReplies.AsSpan(slot * InlineReplySize, length).ToArray(),
+    };
+
     private void RemoveOldest()
     {
         _index.Remove(_slots[_head].Key);
@@ -111,14 +132,18 @@ internal sealed class Deduplicator
     private void Grow()
     {
         var larger = new Slot[(int)Math.Min((long)_slots.Length * 2, Math.Max(_capacity, InitialSlots))];
+        byte[] largerReplies = new byte[larger.Length * InlineReplySize];
         for (int i = 0; i < _count; i++)
         {
-            Slot moved = _slots[(_head + i) % _slots.Length];
+            int from = (_head + i) % _slots.Length;
+            Slot moved = _slots[from];
             larger[i] = moved;
+            _inlineReplies.AsSpan(from * InlineReplySize, InlineReplySize).CopyTo(largerReplies.AsSpan(i * InlineReplySize));
             _index[moved.Key] = i;
         }
 
         _slots = larger;
+        _inlineReplies = largerReplies;
         _head = 0;
     }
 
@@ -128,6 +153,10 @@ internal sealed class Deduplicator
     {
         public readonly Key Key = key;
         public readonly long ExpiresAt = expiresAt;
-        public byte[]? Reply;
+
+        /// <summary>-1 while no reply is set; replies up to <see cref="InlineReplySize"/> bytes live in the inline area.</summary>
+        public int ReplyLength = -1;
+
+        public byte[]? LongReply;
     }
 }

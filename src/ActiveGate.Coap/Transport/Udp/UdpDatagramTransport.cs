@@ -157,7 +157,7 @@ public sealed partial class UdpDatagramTransport : IDatagramTransport
         private const int Capacity = 4096;
         private readonly Dictionary<SocketAddress, EndPoint> _endPoints = [];
         private readonly Dictionary<EndPoint, SocketAddress> _socketAddresses = [];
-        private readonly object _lock = new();
+        private readonly Lock _lock = new();
 
         public EndPoint ToEndPoint(SocketAddress address)
         {
