@@ -248,9 +248,10 @@ public sealed partial class CoapEndpoint
 /// </summary>
 public sealed class CoapIncomingExchange
 {
-    private readonly Lock _gate = new();
-    private bool _acknowledged;
-    private bool _responded;
+    // Flags changed with compare-and-swap: one exchange per request, so no lock object is made.
+    private const int Acknowledged = 1;
+    private const int Responded = 2;
+    private int _state;
     private ITimer? _separateTimer;
 
     internal CoapIncomingExchange(CoapEndpoint endpoint, CoapMessage request, EndPoint remote)
@@ -270,16 +271,7 @@ public sealed class CoapIncomingExchange
     public EndPoint Remote { get; }
 
     /// <summary>True once a response was sent.</summary>
-    public bool HasResponded
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _responded;
-            }
-        }
-    }
+    public bool HasResponded => (Volatile.Read(ref _state) & Responded) != 0;
 
     /// <summary>Sends the response (token and message ID are filled in). Only one response per exchange.</summary>
     /// <exception cref="InvalidOperationException">A response was already sent.</exception>
@@ -289,46 +281,57 @@ public sealed class CoapIncomingExchange
     /// <summary>Acknowledges a CON request now with an empty ACK; the response will be separate.</summary>
     public void Accept()
     {
-        lock (_gate)
+        if (Request.Type != CoapMessageType.Confirmable)
         {
-            if (_acknowledged || _responded || Request.Type != CoapMessageType.Confirmable)
+            return;
+        }
+
+        int state = Volatile.Read(ref _state);
+        do
+        {
+            if (state != 0)
             {
                 return;
             }
-
-            _acknowledged = true;
-            _separateTimer?.Dispose();
         }
+        while ((state = Interlocked.CompareExchange(ref _state, Acknowledged, 0)) != 0);
 
+        Interlocked.Exchange(ref _separateTimer, null)?.Dispose();
         Endpoint.AcknowledgeSeparately(this);
     }
 
     internal void StartSeparateResponseTimer(TimeProvider time, TimeSpan delay)
     {
-        lock (_gate)
+        if (Volatile.Read(ref _state) != 0)
         {
-            if (_responded || _acknowledged)
-            {
-                return;
-            }
+            return;
+        }
 
-            _separateTimer = time.CreateTimer(static state => ((CoapIncomingExchange)state!).Accept(), this, delay, Timeout.InfiniteTimeSpan);
+        Volatile.Write(ref _separateTimer, time.CreateTimer(static state => ((CoapIncomingExchange)state!).Accept(), this, delay, Timeout.InfiniteTimeSpan));
+        if (Volatile.Read(ref _state) != 0)
+        {
+            // Answered meanwhile: the timer is not needed (had it fired, Accept would have found the exchange answered).
+            Interlocked.Exchange(ref _separateTimer, null)?.Dispose();
         }
     }
 
     /// <summary>Marks the exchange answered; returns whether an empty ACK was already sent.</summary>
     internal bool MarkResponded()
     {
-        lock (_gate)
+        int state = Volatile.Read(ref _state);
+        int seen;
+        do
         {
-            if (_responded)
+            if ((state & Responded) != 0)
             {
                 throw new InvalidOperationException("This request has already been answered.");
             }
 
-            _responded = true;
-            _separateTimer?.Dispose();
-            return _acknowledged;
+            seen = state;
         }
+        while ((state = Interlocked.CompareExchange(ref _state, seen | Responded, seen)) != seen);
+
+        Interlocked.Exchange(ref _separateTimer, null)?.Dispose();
+        return (seen & Acknowledged) != 0;
     }
 }
