@@ -488,14 +488,14 @@ public sealed partial class CoapEndpoint : IAsyncDisposable
         }
 
         Interlocked.Increment(ref Counters._datagramsSent);
-        if (ReferenceEquals(t_sendBatchOwner, this) && t_sendBatch!.TryQueueSend(datagram.Span, remote))
-        {
-            return;
-        }
-
         ValueTask sending;
         try
         {
+            if (ReferenceEquals(t_sendBatchOwner, this) && t_sendBatch!.TryQueueSend(datagram.Span, remote))
+            {
+                return;
+            }
+
             sending = _transport.SendAsync(datagram, remote, CancellationToken.None);
         }
 #pragma warning disable CA1031 // A failed send is a lost datagram, which CoAP tolerates.
