@@ -987,16 +987,26 @@ public sealed class TestCse : IAsyncDisposable
 
     private void EnforceContainerLimits(TestCseResource container)
     {
-        List<TestCseResource> instances = [.. container.Children.Where(c => c.Type == 4).OrderBy(c => c.Sequence)];
+        // Runs on every contentInstance CREATE (the proxy benchmark's hot path), hence no sort: children are only
+        // appended by Store (under _gate, in Sequence order) and removed, so they are already oldest first.
+        List<TestCseResource> instances = container.Children.FindAll(c => c.Type == 4);
         long mni = container.Attributes["mni"] is JsonValue ? AsLong(container.Attributes["mni"]) : long.MaxValue;
-        while (instances.Count > mni)
+        int excess = instances.Count - (int)Math.Clamp(mni, 0, instances.Count);
+        long bytes = 0;
+        for (int i = 0; i < instances.Count; i++)
         {
-            Remove(instances[0]);
-            instances.RemoveAt(0);
+            if (i < excess)
+            {
+                Remove(instances[i]);
+            }
+            else
+            {
+                bytes += AsLong(instances[i].Attributes["cs"]);
+            }
         }
 
-        container.Attributes["cni"] = instances.Count;
-        container.Attributes["cbs"] = instances.Sum(c => AsLong(c.Attributes["cs"]));
+        container.Attributes["cni"] = instances.Count - excess;
+        container.Attributes["cbs"] = bytes;
         container.Attributes["st"] = AsLong(container.Attributes["st"]) + 1;
     }
 
