@@ -12,6 +12,7 @@ using ActiveGate.TestKit.OneM2m;
 //   [throughput] [readings N]   N readings appended by 64 concurrent producers → outbox (fsync) → CSE; readings/s
 //   rate R seconds S            R readings/s for S seconds; CPU of THIS process (the agent side) in % of one core
 //   all                         both, as bench/proxy.sh runs it
+// The outbox runs with the agent's defaults (group-commit window, delivery linger); "window MS" and "linger MS" override.
 return await BenchProgram.MainAsync(args);
 
 internal static class BenchProgram
@@ -22,6 +23,9 @@ internal static class BenchProgram
         new("plug-a", DeviceKind.Plug, 1), new("plug-b", DeviceKind.Plug, 1), new("plug-c", DeviceKind.Plug, 1),
         new("din-a", DeviceKind.Din, 3), new("din-b", DeviceKind.Din, 3),
     ];
+
+    private static TimeSpan s_groupCommitWindow;
+    private static TimeSpan s_deliveryLinger;
 
     private static int ChannelCount => s_devices.Sum(d => d.Channels);
 
@@ -41,6 +45,8 @@ internal static class BenchProgram
         int seconds = IntArg(args, "seconds", 30);
         bool fsync = !args.Contains("nofsync");
         int devices = IntArg(args, "devices", 0);
+        s_groupCommitWindow = TimeSpan.FromMilliseconds(DoubleArg(args, "window", OutboxOptions.DefaultGroupCommitWindow.TotalMilliseconds));
+        s_deliveryLinger = TimeSpan.FromMilliseconds(DoubleArg(args, "linger", OutboxOptions.DefaultDeliveryLinger.TotalMilliseconds));
         if (devices > 0)
         {
             s_devices = [.. Enumerable.Range(0, devices).Select(i => i % 3 == 2
@@ -63,7 +69,7 @@ internal static class BenchProgram
 
             if (mode is "all" or "rate")
             {
-                await RateAsync(endpoint, rate, seconds, fsync, args.Contains("outbox-only"));
+                await RateAsync(endpoint, rate, seconds, IntArg(args, "warmup", 10), fsync, args.Contains("outbox-only"));
             }
         }
         finally
@@ -119,7 +125,11 @@ internal static class BenchProgram
         public Pipeline(UpstreamEndpoint endpoint, bool fsync, bool outboxOnly = false)
         {
             _dir = Path.Combine(Path.GetTempPath(), "ag-proxy-bench-" + Guid.NewGuid().ToString("N"));
-            var options = new OutboxOptions { Directory = _dir, UnsafeSkipFsync = !fsync, DeliveryBatchSize = 256, MaxBytes = 512L * 1024 * 1024 };
+            var options = new OutboxOptions
+            {
+                Directory = _dir, UnsafeSkipFsync = !fsync, DeliveryBatchSize = 256, MaxBytes = 512L * 1024 * 1024,
+                GroupCommitWindow = s_groupCommitWindow, DeliveryLinger = s_deliveryLinger,
+            };
             Outbox = DurableOutbox.Open(options);
             _http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 16, PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5) })
             {
@@ -207,22 +217,15 @@ internal static class BenchProgram
             $"dropped {stats.Dropped}, rejected {stats.Rejected}, depth {stats.Depth}; {s_devices.Length} devices / {ChannelCount} channels; cores {Environment.ProcessorCount}"));
     }
 
-    private static async Task RateAsync(UpstreamEndpoint endpoint, double rate, int seconds, bool fsync, bool outboxOnly)
+    private static async Task RateAsync(UpstreamEndpoint endpoint, double rate, int seconds, int warmupSeconds, bool fsync, bool outboxOnly)
     {
         await using var pipeline = new Pipeline(endpoint, fsync, outboxOnly);
         await pipeline.EnsureTreeAsync();
-        // Warm-up: a burst (tier-1 JIT of the hot path), then 10 s at the target rate (the low-rate code paths).
+        // Warm-up: a burst (tier-1 JIT of the hot path), then some time at the target rate (the low-rate code paths).
         await Task.WhenAll(Enumerable.Range(0, 2000).Select(pipeline.AppendAsync));
         await pipeline.WaitDeliveredAsync(2000);
-        int warm = 0;
-        using (var warmTimer = new PeriodicTimer(TimeSpan.FromSeconds(1 / rate)))
-        {
-            while (warm < rate * 10 && await warmTimer.WaitForNextTickAsync())
-            {
-                _ = pipeline.AppendAsync(2000 + warm++);
-            }
-        }
-
+        int warm = (int)(rate * warmupSeconds);
+        Pace(rate, warm, i => _ = pipeline.AppendAsync(2000 + i));
         await pipeline.WaitDeliveredAsync(2000 + warm);
         GC.Collect();
 
@@ -236,41 +239,62 @@ internal static class BenchProgram
         process.Refresh();
         double idlePercent = (process.TotalProcessorTime - idle0).TotalSeconds / idleWall.Elapsed.TotalSeconds * 100;
 
-        // Second baseline: a bare timer ticking at the reading rate with no work at all — the floor that thread
-        // wake-ups alone cost on this machine (large under virtualisation or a crowded scheduler).
-        TimeSpan tick0 = process.TotalProcessorTime;
+        // Second baseline: the producer alone (the pacing thread waking at the reading rate, no work): in the agent the
+        // equivalent wake-up is the radio's receive; it is the floor of any per-reading cost on this machine.
         var tickWall = Stopwatch.StartNew();
-        using (var bare = new PeriodicTimer(TimeSpan.FromSeconds(1 / rate)))
-        {
-            while (tickWall.Elapsed < TimeSpan.FromSeconds(10) && await bare.WaitForNextTickAsync())
-            {
-            }
-        }
+        TimeSpan bareProducerCpu = Pace(rate, (int)(rate * 10), _ => { });
+        double timerPercent = bareProducerCpu.TotalSeconds / tickWall.Elapsed.TotalSeconds * 100;
 
         process.Refresh();
-        double timerPercent = (process.TotalProcessorTime - tick0).TotalSeconds / tickWall.Elapsed.TotalSeconds * 100;
-
         TimeSpan cpu0 = process.TotalProcessorTime;
         TimeSpan user0 = process.UserProcessorTime;
         var wall = Stopwatch.StartNew();
         int total = (int)(rate * seconds);
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1 / rate));
-        int sent = 0;
-        while (sent < total && await timer.WaitForNextTickAsync())
-        {
-            _ = pipeline.AppendAsync(2000 + warm + sent);
-            sent++;
-        }
-
+        TimeSpan producerCpu = Pace(rate, total, i => _ = pipeline.AppendAsync(2000 + warm + i));
         await pipeline.WaitDeliveredAsync(2000 + warm + total);
         double wallSeconds = wall.Elapsed.TotalSeconds;
         process.Refresh();
         double cpuSeconds = (process.TotalProcessorTime - cpu0).TotalSeconds;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"rate{(outboxOnly ? " (outbox only, no HTTP)" : "")}: {rate} readings/s for {wallSeconds:0.0} s ({total} readings, fsync={fsync}): agent-side CPU {cpuSeconds:0.000} s = " +
-            $"{cpuSeconds / wallSeconds * 100:0.00}% of one core ({cpuSeconds / total * 1e6:0} µs per reading, {(process.UserProcessorTime - user0).TotalSeconds / cpuSeconds * 100:0}% user); " +
-            $"same process idle: {idlePercent:0.00}%; a bare {rate}/s timer with no work: {timerPercent:0.00}%"));
+            $"rate{(outboxOnly ? " (outbox only, no HTTP)" : "")}: {rate} readings/s for {wallSeconds:0.0} s ({total} readings, fsync={fsync}, " +
+            $"group commit {s_groupCommitWindow.TotalMilliseconds:0} ms, linger {s_deliveryLinger.TotalMilliseconds:0} ms): agent-side CPU {cpuSeconds:0.000} s = " +
+            $"{cpuSeconds / wallSeconds * 100:0.00}% of one core ({cpuSeconds / total * 1e6:0} µs per reading, {(process.UserProcessorTime - user0).TotalSeconds / cpuSeconds * 100:0}% user), " +
+            $"of which the producer thread {producerCpu.TotalSeconds / wallSeconds * 100:0.00}%; " +
+            $"same process idle: {idlePercent:0.00}%; the producer alone with no work: {timerPercent:0.00}%"));
     }
+
+    /// <summary>
+    /// Calls <paramref name="produce"/> <paramref name="count"/> times at <paramref name="rate"/> per second from one
+    /// dedicated thread (absolute schedule, so no drift); returns that thread's own CPU time (schedstat, ns resolution).
+    /// </summary>
+    private static TimeSpan Pace(double rate, int count, Action<int> produce)
+    {
+        TimeSpan cpu = TimeSpan.Zero;
+        var thread = new Thread(() =>
+        {
+            TimeSpan cpu0 = ThreadCpu();
+            long start = Stopwatch.GetTimestamp();
+            for (int i = 0; i < count; i++)
+            {
+                TimeSpan due = TimeSpan.FromSeconds(i / rate) - Stopwatch.GetElapsedTime(start);
+                if (due > TimeSpan.Zero)
+                {
+                    Thread.Sleep(due);
+                }
+
+                produce(i);
+            }
+
+            cpu = ThreadCpu() - cpu0;
+        })
+        { IsBackground = true, Name = "bench-producer" };
+        thread.Start();
+        thread.Join();
+        return cpu;
+    }
+
+    private static TimeSpan ThreadCpu()
+        => TimeSpan.FromTicks(long.Parse(File.ReadAllText("/proc/thread-self/schedstat").Split(' ')[0], CultureInfo.InvariantCulture) / 100);
 
     private static int IntArg(string[] args, string name, int fallback)
     {

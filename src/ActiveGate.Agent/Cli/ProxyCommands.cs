@@ -14,7 +14,7 @@ internal static class ProxyCommands
         {
             string oldest = o.GetProperty("oldestAgeSeconds").ValueKind == JsonValueKind.Number ? AgentQuery.Seconds(o.GetProperty("oldestAgeSeconds").GetDouble()) : "-";
             output.WriteLine($"queued:    {o.GetProperty("depth").GetInt64()} readings ({o.GetProperty("pendingBytes").GetInt64()} B), oldest {oldest}");
-            output.WriteLine($"delivered: {o.GetProperty("delivered").GetInt64()} ({o.GetProperty("deliveredPerSecond").GetDouble().ToString("0.##", CultureInfo.InvariantCulture)}/s)   accepted {o.GetProperty("appended").GetInt64()}");
+            output.WriteLine($"delivered: {o.GetProperty("delivered").GetInt64()} ({o.GetProperty("deliveredPerSecond").GetDouble().ToString("0.##", CultureInfo.InvariantCulture)}/s)   accepted {o.GetProperty("appended").GetInt64()} in {o.GetProperty("commits").GetInt64()} fsyncs");
             output.WriteLine($"dropped:   {o.GetProperty("dropped").GetInt64()} (bounds)   rejected {o.GetProperty("rejected").GetInt64()}   torn tail at start {o.GetProperty("truncatedBytesAtOpen").GetInt64()} B");
             output.WriteLine($"disk:      {o.GetProperty("diskBytes").GetInt64()} B in {o.GetProperty("segments").GetInt64()} segments   failed attempts {o.GetProperty("consecutiveFailures").GetInt32()}");
         }, ct));

@@ -140,6 +140,7 @@ public static class AgentHost
                 MaxBytes = settings.MaxBytes,
                 MaxAge = settings.MaxAge,
                 GroupCommitWindow = settings.GroupCommitWindow,
+                DeliveryLinger = settings.DeliveryLinger,
             };
         });
         services.AddSingleton(sp => DurableOutbox.Open(sp.GetRequiredService<OutboxOptions>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<DurableOutbox>>()));

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using ActiveGate.Agent.Outbox;
 using ActiveGate.OneM2m.Interworking;
 using Microsoft.Extensions.Options;
 
@@ -77,7 +78,11 @@ public sealed class OutboxSettings
 
     /// <summary>How long an append may wait to share an fsync with others (group commit).</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:00:01")]
-    public TimeSpan GroupCommitWindow { get; set; } = TimeSpan.FromMilliseconds(5);
+    public TimeSpan GroupCommitWindow { get; set; } = OutboxOptions.DefaultGroupCommitWindow;
+
+    /// <summary>How long a trickle of readings may wait to go upstream together (not applied under load).</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
+    public TimeSpan DeliveryLinger { get; set; } = OutboxOptions.DefaultDeliveryLinger;
 }
 
 [OptionsValidator]

@@ -37,17 +37,21 @@ public sealed class DurableOutbox : IAsyncDisposable, IDisposable
     private readonly Thread _writer;
     private readonly OutboxCursorFile _cursorFile;
     private TaskCompletionSource _pendingSignal = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource? _depthWaiter;
+    private int _depthWanted;
     private FileStream? _active;
     private SegmentInfo? _activeSegment;
     private long _nextSequence;
     private long _cursor;
     private long _pendingBytes;
     private long _appended;
+    private long _commits;
     private long _delivered;
     private long _dropped;
     private long _rejected;
     private long _lastCursorPersistTicks;
     private bool _stopping;
+    private bool _writerIdle;
     private bool _disposed;
 
     private sealed record PendingAppend(byte[] Payload, TaskCompletionSource<long> Completion);
@@ -235,8 +239,9 @@ public sealed class DurableOutbox : IAsyncDisposable, IDisposable
         {
             ObjectDisposedException.ThrowIf(_stopping, this);
             _appendQueue.Add(append);
-            if (_appendQueue.Count == 1)
+            if (_writerIdle)
             {
+                _writerIdle = false;
                 Monitor.Pulse(_gate);
             }
         }
@@ -250,26 +255,40 @@ public sealed class DurableOutbox : IAsyncDisposable, IDisposable
         byte[] scratch = ArrayPool<byte>.Shared.Rent(64 * 1024);
         try
         {
+            TimeSpan window = _options.GroupCommitWindow;
+            bool trickling = false;
             while (true)
             {
+                bool wokenByAppend = false;
                 lock (_gate)
                 {
+                    if (trickling && !_stopping)
+                    {
+                        // Appends keep coming: look again one window after the last commit instead of being woken by
+                        // the next append, so a steady trickle costs the writer one wake-up per window, not two.
+                        Monitor.Wait(_gate, window);
+                    }
+
                     while (_appendQueue.Count == 0 && !_stopping)
                     {
+                        _writerIdle = true;
+                        wokenByAppend = true;
                         Monitor.Wait(_gate);
                     }
 
+                    _writerIdle = false;
                     if (_appendQueue.Count == 0 && _stopping)
                     {
                         return;
                     }
                 }
 
-                if (_options.GroupCommitWindow > TimeSpan.Zero)
+                if (wokenByAppend && window > TimeSpan.Zero && !_stopping)
                 {
-                    Thread.Sleep(_options.GroupCommitWindow);
+                    Thread.Sleep(window);
                 }
 
+                trickling = window > TimeSpan.Zero;
                 lock (_gate)
                 {
                     batch.AddRange(_appendQueue);
@@ -356,8 +375,14 @@ public sealed class DurableOutbox : IAsyncDisposable, IDisposable
             }
 
             _appended += committed.Length;
+            _commits++;
             EnforceBoundsLocked();
             _pendingSignal.TrySetResult();
+            if (_depthWaiter is not null && _pending.Count >= _depthWanted)
+            {
+                _depthWaiter.TrySetResult();
+                _depthWaiter = null;
+            }
         }
 
         for (int i = 0; i < batch.Count; i++)
@@ -430,6 +455,46 @@ public sealed class DurableOutbox : IAsyncDisposable, IDisposable
         }
 
         return signal.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>Completes once at least <paramref name="depth"/> records wait for delivery (one waiter at a time).</summary>
+    public Task WaitForDepthAsync(int depth, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (_pending.Count >= depth)
+            {
+                return Task.CompletedTask;
+            }
+
+            _depthWaiter?.TrySetCanceled(CancellationToken.None);
+            _depthWaiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _depthWanted = depth;
+            return _depthWaiter.Task.WaitAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// How long until a delivery batch is worth sending: zero once <paramref name="batchSize"/> records wait or the oldest
+    /// has waited <paramref name="linger"/>; null when nothing waits.
+    /// </summary>
+    public TimeSpan? TimeUntilBatchDue(int batchSize, TimeSpan linger)
+    {
+        lock (_gate)
+        {
+            if (_pending.Count == 0)
+            {
+                return null;
+            }
+
+            if (_pending.Count >= batchSize)
+            {
+                return TimeSpan.Zero;
+            }
+
+            TimeSpan waited = _time.GetUtcNow() - DateTimeOffset.FromUnixTimeMilliseconds(_pending.Peek().AcceptedUnixMs);
+            return waited >= linger ? TimeSpan.Zero : linger - waited;
+        }
     }
 
     /// <summary>Copies up to <paramref name="max"/> oldest undelivered entries into <paramref name="into"/>.</summary>
@@ -623,6 +688,7 @@ public sealed class DurableOutbox : IAsyncDisposable, IDisposable
                 DiskBytes: _segments.Sum(s => s.Length),
                 OldestAge: oldestAge,
                 Appended: _appended,
+                Commits: _commits,
                 Delivered: _delivered,
                 Dropped: _dropped,
                 Rejected: _rejected,

@@ -37,6 +37,7 @@ public sealed class OutboxDelivery
         var batch = new List<OutboxEntry>(_options.DeliveryBatchSize);
         DeliveryOutcome[] outcomes = new DeliveryOutcome[_options.DeliveryBatchSize];
         TimeSpan backoff = _options.RetryInitialDelay;
+        bool lastBatchFull = false;
         try
         {
             while (!cancellationToken.IsCancellationRequested)
@@ -52,12 +53,19 @@ public sealed class OutboxDelivery
                     continue;
                 }
 
+                if (!lastBatchFull && _options.DeliveryLinger > TimeSpan.Zero)
+                {
+                    await LingerAsync(cancellationToken).ConfigureAwait(false);
+                }
+
                 _outbox.EnforceBounds();
                 batch.Clear();
                 if (_outbox.PeekBatch(_options.DeliveryBatchSize, batch) == 0)
                 {
                     continue;
                 }
+
+                lastBatchFull = batch.Count == _options.DeliveryBatchSize;
 
                 Array.Clear(outcomes);
                 try
@@ -95,6 +103,25 @@ public sealed class OutboxDelivery
         {
             _outbox.PersistCursor();
         }
+    }
+
+    /// <summary>
+    /// A trickle (the previous batch was not full) waits until a batch fills or the oldest record has waited
+    /// <see cref="OutboxOptions.DeliveryLinger"/>, so it goes upstream in bursts; under load nothing waits.
+    /// </summary>
+    private async Task LingerAsync(CancellationToken cancellationToken)
+    {
+        if (_outbox.TimeUntilBatchDue(_options.DeliveryBatchSize, _options.DeliveryLinger) is not { } due || due <= TimeSpan.Zero)
+        {
+            return;
+        }
+
+        using var lingerCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Task full = _outbox.WaitForDepthAsync(_options.DeliveryBatchSize, lingerCts.Token);
+        Task elapsed = Task.Delay(due, _time, lingerCts.Token);
+        await Task.WhenAny(full, elapsed).ConfigureAwait(false);
+        await lingerCts.CancelAsync().ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
     }
 
     /// <summary>Acknowledges the handled prefix; returns false if the batch stopped at a failure.</summary>

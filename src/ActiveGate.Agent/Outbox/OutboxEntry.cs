@@ -33,6 +33,7 @@ public sealed record OutboxStats(
     long DiskBytes,
     TimeSpan? OldestAge,
     long Appended,
+    long Commits,
     long Delivered,
     long Dropped,
     long Rejected,

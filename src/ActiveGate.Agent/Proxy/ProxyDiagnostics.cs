@@ -21,6 +21,7 @@ public sealed class OutboxDiagnostics(ProxyService proxy) : IDiagnosticsCommand
             ["diskBytes"] = stats.DiskBytes,
             ["oldestAgeSeconds"] = stats.OldestAge is TimeSpan age ? Math.Round(age.TotalSeconds, 1) : null,
             ["appended"] = stats.Appended,
+            ["commits"] = stats.Commits,
             ["delivered"] = stats.Delivered,
             ["deliveredPerSecond"] = Math.Round(stats.DeliveredPerSecond, 2),
             ["dropped"] = stats.Dropped,

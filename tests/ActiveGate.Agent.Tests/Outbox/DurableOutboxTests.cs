@@ -234,6 +234,56 @@ public sealed class DurableOutboxTests : IDisposable
     }
 
     [Fact]
+    public async Task A_trickle_of_appends_shares_fsyncs_within_the_window_and_each_is_durable_in_bounded_time()
+    {
+        TimeSpan window = TimeSpan.FromMilliseconds(100);
+        using var outbox = DurableOutbox.Open(Options(o => o.GroupCommitWindow = window));
+        var latencies = new List<TimeSpan>();
+        var appends = new List<Task<long>>();
+        // 40 appends 10 ms apart, as readings arrive from the mesh: ~10 per window.
+        for (int i = 1; i <= 40; i++)
+        {
+            long started = System.Diagnostics.Stopwatch.GetTimestamp();
+            Task<long> append = outbox.AppendAsync(P(i));
+            appends.Add(append);
+            _ = append.ContinueWith(_ => { lock (latencies) { latencies.Add(System.Diagnostics.Stopwatch.GetElapsedTime(started)); } }, TaskScheduler.Default);
+            await Task.Delay(10);
+        }
+
+        Assert.Equal(Enumerable.Range(1, 40).Select(i => (long)i), await Task.WhenAll(appends));
+        OutboxStats stats = outbox.GetStats();
+        Assert.Equal(40, stats.Appended);
+        Assert.InRange(stats.Commits, 2, 20); // batched, not one fsync per append
+        await Task.Delay(50);
+        lock (latencies)
+        {
+            // Bounded: one window plus fsyncs (generous for a loaded CI machine), never unbounded.
+            Assert.All(latencies, l => Assert.True(l < window + TimeSpan.FromSeconds(1), $"append took {l}"));
+        }
+
+        // After the trickle stops the writer goes idle; a later single append is still committed promptly.
+        await Task.Delay(300);
+        var single = System.Diagnostics.Stopwatch.StartNew();
+        Assert.Equal(41, await outbox.AppendAsync(P(41)));
+        Assert.True(single.Elapsed < window + TimeSpan.FromSeconds(1), $"idle append took {single.Elapsed}");
+    }
+
+    [Fact]
+    public async Task Dispose_commits_appends_still_waiting_in_the_group_commit_window()
+    {
+        Task<long> pending;
+        using (var outbox = DurableOutbox.Open(Options(o => o.GroupCommitWindow = TimeSpan.FromSeconds(1))))
+        {
+            Assert.Equal(1, await outbox.AppendAsync(P(1)));
+            pending = outbox.AppendAsync(P(2));
+        }
+
+        Assert.Equal(2, await pending);
+        using var reopened = DurableOutbox.Open(Options());
+        Assert.Equal(["reading-00001", "reading-00002"], All(reopened).Select(Text));
+    }
+
+    [Fact]
     public async Task Oversized_payload_is_refused_and_disposed_outbox_refuses_appends()
     {
         var outbox = DurableOutbox.Open(Options(o => o.MaxRecordBytes = 100));

@@ -119,6 +119,39 @@ public sealed class OutboxDeliveryTests : IDisposable
     }
 
     [Fact]
+    public async Task A_trickle_waits_up_to_the_linger_and_goes_up_as_one_batch_but_a_full_batch_goes_at_once()
+    {
+        OutboxOptions options = Options();
+        options.DeliveryLinger = TimeSpan.FromSeconds(1);
+        using var outbox = DurableOutbox.Open(options, _time);
+        var sender = new FakeSender();
+        var delivery = new OutboxDelivery(outbox, sender, options, _time);
+        using var cts = new CancellationTokenSource();
+        Task run = delivery.RunAsync(cts.Token);
+
+        await AppendAll(outbox, 1, 3);
+        await Task.Delay(100);
+        Assert.Empty(sender.Stored); // lingering: the oldest has waited 0 of 1 s
+        _time.Advance(TimeSpan.FromMilliseconds(600));
+        await AppendAll(outbox, 4, 5);
+        await Task.Delay(100);
+        Assert.Empty(sender.Stored);
+        Task progress = sender.Progress.Task;
+        _time.Advance(TimeSpan.FromMilliseconds(400)); // the oldest reaches 1 s: all five go together
+        await progress.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(Enumerable.Range(1, 5).Select(i => $"r{i}"), sender.Stored);
+        Assert.Equal(1, sender.Attempts);
+
+        // Under load (a full batch waiting) nothing lingers: no time passes and it is delivered.
+        progress = sender.Progress.Task;
+        await AppendAll(outbox, 6, 6 + options.DeliveryBatchSize - 1);
+        await progress.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(5 + options.DeliveryBatchSize, sender.Stored.Count);
+        await cts.CancelAsync();
+        await run;
+    }
+
+    [Fact]
     public async Task Backoff_doubles_and_is_capped()
     {
         using var outbox = DurableOutbox.Open(Options(), _time);
