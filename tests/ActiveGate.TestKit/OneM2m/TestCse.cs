@@ -747,9 +747,10 @@ public sealed class TestCse : IAsyncDisposable
                 return Refuse(400, 4000, "only one PCH per AE is allowed");
             }
 
-            if (attrs["rn"] is JsonNode rnNode && parent.Children.Any(c => c.Rn == (string?)rnNode))
+            // Validated above as a non-empty string; converted once, not once per sibling.
+            if (attrs["rn"] is JsonNode rnNode && (string?)rnNode is var rn && parent.Children.Any(c => c.Rn == rn))
             {
-                return Refuse(409, 4105, $"resource with name {(string?)rnNode} already exists");
+                return Refuse(409, 4105, $"resource with name {rn} already exists");
             }
 
             created = Store(parent, rootKey, ty, attrs.DeepClone().AsObject(), origin);

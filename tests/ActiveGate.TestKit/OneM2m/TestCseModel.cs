@@ -22,6 +22,9 @@ public sealed record TestCseNotification(string Target, string Body, int? Rsc, s
 /// <summary>A stored resource. <see cref="Attributes"/> is the JSON object under the root key.</summary>
 public sealed class TestCseResource
 {
+    // One object, so a reader never sees the node of one name with the value of another.
+    private DecodedName? _rn;
+
     internal TestCseResource(string path, string rootKey, int type, JsonObject attributes, string? parentPath)
     {
         Path = path;
@@ -44,11 +47,33 @@ public sealed class TestCseResource
 
     public string Ri => (string)Attributes["ri"]!;
 
-    public string Rn => (string)Attributes["rn"]!;
+    /// <summary>The resource name. Read for every sibling on each CREATE (name clash check), so the string decoded from
+    /// the JSON is kept per node: JSON values are immutable, and a replaced <c>rn</c> node is read afresh.</summary>
+    public string Rn
+    {
+        get
+        {
+            JsonNode? node = Attributes["rn"];
+            if (_rn is { } cached && ReferenceEquals(cached.Node, node))
+            {
+                return cached.Value;
+            }
+
+            string value = (string)node!;
+            if (node is not null)
+            {
+                _rn = new DecodedName(node, value);
+            }
+
+            return value;
+        }
+    }
 
     internal List<TestCseResource> Children { get; } = [];
 
     internal long Sequence { get; set; }
+
+    private sealed record DecodedName(JsonNode Node, string Value);
 }
 
 public sealed class TestCseOptions
