@@ -176,7 +176,7 @@ public sealed class TestCse : IAsyncDisposable
             KestrelServer server = CreateServer(Port);
             try
             {
-                // Kestrel's start path completes synchronously in practice (bind only) and never calls back into us.
+                // Blocking is safe: starting only binds the socket and never calls into the application.
                 server.StartAsync(new Application(this, token), CancellationToken.None).GetAwaiter().GetResult();
             }
             catch
