@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -52,7 +53,35 @@ public sealed class DurableOutbox : IAsyncDisposable, IDisposable
     private long _lastCursorPersistTicks;
     private bool _stopping;
     private bool _writerIdle;
+    private AppendRate _appendRate;
     private bool _disposed;
+
+    /// <summary>Below this many appends per group-commit window the writer gathers them for a window (a trickle).</summary>
+    private const double TrickleAppendsPerWindow = 8;
+
+    /// <summary>Appends per second over the last quarter second (guarded by the gate): quick to notice a burst.</summary>
+    private struct AppendRate
+    {
+        private static readonly TimeSpan s_bucket = TimeSpan.FromMilliseconds(250);
+        private long _bucketStart;
+        private int _inBucket;
+
+        public double PerSecond { get; private set; }
+
+        public void Count()
+        {
+            long now = Stopwatch.GetTimestamp();
+            TimeSpan elapsed = Stopwatch.GetElapsedTime(_bucketStart, now);
+            if (elapsed >= s_bucket)
+            {
+                PerSecond = elapsed < 2 * s_bucket ? _inBucket / elapsed.TotalSeconds : 0;
+                _bucketStart = now;
+                _inBucket = 0;
+            }
+
+            _inBucket++;
+        }
+    }
 
     private sealed record PendingAppend(byte[] Payload, TaskCompletionSource<long> Completion);
 
@@ -239,6 +268,7 @@ public sealed class DurableOutbox : IAsyncDisposable, IDisposable
         {
             ObjectDisposedException.ThrowIf(_stopping, this);
             _appendQueue.Add(append);
+            _appendRate.Count();
             if (_writerIdle)
             {
                 _writerIdle = false;
@@ -256,16 +286,20 @@ public sealed class DurableOutbox : IAsyncDisposable, IDisposable
         try
         {
             TimeSpan window = _options.GroupCommitWindow;
-            bool trickling = false;
+            bool committed = false;
             while (true)
             {
                 bool wokenByAppend = false;
+                bool trickle;
                 lock (_gate)
                 {
-                    if (trickling && !_stopping)
+                    // A trickle (a few appends per window) is gathered for one window: the writer looks again one window
+                    // after its last commit instead of being woken by each append, one wake-up per window instead of two
+                    // per record. Under load the fsync itself gathers (whatever arrived during it is the next batch), so
+                    // the window never throttles producers that wait for their append.
+                    trickle = window > TimeSpan.Zero && _appendRate.PerSecond * window.TotalSeconds < TrickleAppendsPerWindow;
+                    if (trickle && committed && _appendQueue.Count == 0 && !_stopping)
                     {
-                        // Appends keep coming: look again one window after the last commit instead of being woken by
-                        // the next append, so a steady trickle costs the writer one wake-up per window, not two.
                         Monitor.Wait(_gate, window);
                     }
 
@@ -283,12 +317,12 @@ public sealed class DurableOutbox : IAsyncDisposable, IDisposable
                     }
                 }
 
-                if (wokenByAppend && window > TimeSpan.Zero && !_stopping)
+                if (wokenByAppend && trickle && !_stopping)
                 {
                     Thread.Sleep(window);
                 }
 
-                trickling = window > TimeSpan.Zero;
+                committed = true;
                 lock (_gate)
                 {
                     batch.AddRange(_appendQueue);

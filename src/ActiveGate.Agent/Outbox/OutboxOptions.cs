@@ -25,9 +25,10 @@ public sealed class OutboxOptions
     public int MaxRecordBytes { get; set; } = 64 * 1024;
 
     /// <summary>
-    /// Extra time the writer waits after the first append to gather more into one fsync: an append is durable at most
-    /// this long plus two fsyncs after the call. 0 = commit whatever is queued as soon as the previous fsync finished.
-    /// At a few dozen readings a second each fsync then carries several records instead of one.
+    /// How long the writer gathers a trickle of appends into one fsync: an append is durable at most this long plus two
+    /// fsyncs after the call. At a few dozen readings a second each fsync then carries several records instead of one;
+    /// under load (appends waiting when an fsync ends) the next commit starts at once, so it never limits throughput.
+    /// 0 = always commit as soon as the previous fsync finished.
     /// </summary>
     public TimeSpan GroupCommitWindow { get; set; } = TimeSpan.Zero;
 

@@ -240,14 +240,14 @@ public sealed class DurableOutboxTests : IDisposable
         using var outbox = DurableOutbox.Open(Options(o => o.GroupCommitWindow = window));
         var latencies = new List<TimeSpan>();
         var appends = new List<Task<long>>();
-        // 40 appends 10 ms apart, as readings arrive from the mesh: ~10 per window.
+        // 40 appends 20 ms apart, as readings arrive from the mesh: ~5 per window.
         for (int i = 1; i <= 40; i++)
         {
             long started = System.Diagnostics.Stopwatch.GetTimestamp();
             Task<long> append = outbox.AppendAsync(P(i));
             appends.Add(append);
             _ = append.ContinueWith(_ => { lock (latencies) { latencies.Add(System.Diagnostics.Stopwatch.GetElapsedTime(started)); } }, TaskScheduler.Default);
-            await Task.Delay(10);
+            await Task.Delay(20);
         }
 
         Assert.Equal(Enumerable.Range(1, 40).Select(i => (long)i), await Task.WhenAll(appends));
@@ -266,6 +266,24 @@ public sealed class DurableOutboxTests : IDisposable
         var single = System.Diagnostics.Stopwatch.StartNew();
         Assert.Equal(41, await outbox.AppendAsync(P(41)));
         Assert.True(single.Elapsed < window + TimeSpan.FromSeconds(1), $"idle append took {single.Elapsed}");
+    }
+
+    [Fact]
+    public async Task Under_load_the_group_commit_window_does_not_throttle_producers_that_wait_for_their_appends()
+    {
+        // 32 producers × 50 appends, each waiting for its previous one (as observation loops do). Throttled by a 200 ms
+        // window this would take 50 × 200 ms = 10 s; under load the fsync itself gathers and it takes well under that.
+        using var outbox = DurableOutbox.Open(Options(o => { o.GroupCommitWindow = TimeSpan.FromMilliseconds(200); o.UnsafeSkipFsync = true; }));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, 32).Select(p => Task.Run(async () =>
+        {
+            for (int i = 0; i < 50; i++)
+            {
+                await outbox.AppendAsync(P((p * 50) + i));
+            }
+        })));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"1,600 appends took {clock.Elapsed}");
+        Assert.Equal(1600, outbox.GetStats().Appended);
     }
 
     [Fact]
