@@ -225,7 +225,12 @@ public sealed partial class UdpDatagramTransport : IDatagramBatchTransport
             {
                 switch (error)
                 {
-                    case EAgain or EIntr:
+                    case EAgain:
+                        // Normally the 250 ms receive timeout; should the socket have become
+                        // non-blocking, wait here rather than spin.
+                        _ = _transport._socket.Poll(TimeSpan.FromMilliseconds(250), SelectMode.SelectRead);
+                        return 0;
+                    case EIntr:
                         return 0;
                     case ENoSys:
                         _native = false;
