@@ -68,6 +68,35 @@ public sealed class UdpBatchTests
     }
 
     [Fact]
+    public async Task Portable_fallback_receives_one_datagram_per_call_and_sends_the_queue()
+    {
+        await using var transport = new UdpDatagramTransport(new IPEndPoint(IPAddress.Loopback, 0));
+        using IDatagramBatch batch = transport.CreatePortableBatch(4, 2048);
+        using var peer = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        peer.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        peer.SendTo(new byte[] { 1 }, transport.LocalEndPoint);
+        peer.SendTo(new byte[] { 2, 2 }, transport.LocalEndPoint);
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        for (byte expected = 1; expected <= 2; expected++)
+        {
+            Assert.Equal(1, batch.Receive(timeout.Token));
+            ReadOnlySpan<byte> datagram = batch.GetReceived(0, out EndPoint remote, out bool truncated);
+            Assert.Equal(Enumerable.Repeat(expected, expected).ToArray(), datagram.ToArray());
+            Assert.Equal(peer.LocalEndPoint, remote);
+            Assert.False(truncated);
+        }
+
+        Assert.True(batch.TryQueueSend(new byte[] { 9 }, peer.LocalEndPoint!));
+        Assert.True(batch.TryQueueSend(new byte[] { 8, 8 }, peer.LocalEndPoint!));
+        Assert.Equal(0, batch.Flush());
+        peer.ReceiveTimeout = 5000;
+        byte[] buffer = new byte[16];
+        Assert.Equal(new byte[] { 9 }, buffer[..peer.Receive(buffer)]);
+        Assert.Equal(new byte[] { 8, 8 }, buffer[..peer.Receive(buffer)]);
+    }
+
+    [Fact]
     public async Task Oversized_datagram_is_flagged_truncated_and_an_oversized_send_is_refused()
     {
         await using var transport = new UdpDatagramTransport(new IPEndPoint(IPAddress.Loopback, 0));

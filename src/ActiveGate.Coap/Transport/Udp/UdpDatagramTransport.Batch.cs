@@ -26,6 +26,10 @@ public sealed partial class UdpDatagramTransport : IDatagramBatchTransport
         return new MultiMessageBatch(this, capacity, maxDatagramLength);
     }
 
+    /// <summary>A batch that never calls recvmmsg/sendmmsg: the path taken where they are missing (tests use it).</summary>
+    internal IDatagramBatch CreatePortableBatch(int capacity, int maxDatagramLength) =>
+        new MultiMessageBatch(this, capacity, maxDatagramLength) { Portable = true };
+
     /// <summary>recvmmsg/sendmmsg over native (pinned) arrays of message headers, addresses and buffers.</summary>
     private sealed unsafe partial class MultiMessageBatch : IDatagramBatch
     {
@@ -86,6 +90,12 @@ public sealed partial class UdpDatagramTransport : IDatagramBatchTransport
         ~MultiMessageBatch() => Free();
 
         public int Capacity { get; }
+
+        public bool Portable
+        {
+            get => !_native;
+            init => _native = !value;
+        }
 
         public int Receive(CancellationToken cancellationToken)
         {
