@@ -4,10 +4,10 @@ namespace ActiveGate.Agent.Outbox;
 public sealed class OutboxOptions
 {
     /// <summary>The agent's default <see cref="GroupCommitWindow"/> (config <c>Outbox:GroupCommitWindow</c>).</summary>
-    public static readonly TimeSpan DefaultGroupCommitWindow = TimeSpan.FromMilliseconds(50);
+    public static readonly TimeSpan DefaultGroupCommitWindow = TimeSpan.FromMilliseconds(100);
 
     /// <summary>The agent's default <see cref="DeliveryLinger"/> (config <c>Outbox:DeliveryLinger</c>).</summary>
-    public static readonly TimeSpan DefaultDeliveryLinger = TimeSpan.FromMilliseconds(500);
+    public static readonly TimeSpan DefaultDeliveryLinger = TimeSpan.FromSeconds(1);
 
     /// <summary>Directory of the segment files and the cursor (under the state directory).</summary>
     public string Directory { get; set; } = "outbox";

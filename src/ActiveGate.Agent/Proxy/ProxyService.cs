@@ -71,7 +71,7 @@ public sealed partial class ProxyService : BackgroundService
     {
         IOutboxSender sender;
         Task commands = Task.CompletedTask;
-        using var http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5), ConnectTimeout = TimeSpan.FromSeconds(10) });
+        using var http = new HttpClient(HttpBinding.CreateHandler()) { Timeout = Timeout.InfiniteTimeSpan }; // the binding times requests
         if (_endpoints.Current.Endpoint is null)
         {
             LogNoUpstream(_logger);
