@@ -57,7 +57,7 @@ public sealed class DurableOutbox : IAsyncDisposable, IDisposable
     private bool _disposed;
 
     /// <summary>Below this many appends per group-commit window the writer gathers them for a window (a trickle).</summary>
-    private const double TrickleAppendsPerWindow = 8;
+    private const double TrickleAppendsPerWindow = 16;
 
     /// <summary>Appends per second over the last quarter second (guarded by the gate): quick to notice a burst.</summary>
     private struct AppendRate

@@ -4,7 +4,7 @@ namespace ActiveGate.Agent.Outbox;
 public sealed class OutboxOptions
 {
     /// <summary>The agent's default <see cref="GroupCommitWindow"/> (config <c>Outbox:GroupCommitWindow</c>).</summary>
-    public static readonly TimeSpan DefaultGroupCommitWindow = TimeSpan.FromMilliseconds(100);
+    public static readonly TimeSpan DefaultGroupCommitWindow = TimeSpan.FromMilliseconds(200);
 
     /// <summary>The agent's default <see cref="DeliveryLinger"/> (config <c>Outbox:DeliveryLinger</c>).</summary>
     public static readonly TimeSpan DefaultDeliveryLinger = TimeSpan.FromSeconds(1);
@@ -33,7 +33,7 @@ public sealed class OutboxOptions
     public TimeSpan GroupCommitWindow { get; set; } = TimeSpan.Zero;
 
     /// <summary>The delivery cursor is written (fsync'd) at most this often; a crash re-delivers at most this much (idempotently).</summary>
-    public TimeSpan CursorPersistInterval { get; set; } = TimeSpan.FromSeconds(1);
+    public TimeSpan CursorPersistInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Records handed to the sender at once.</summary>
     public int DeliveryBatchSize { get; set; } = 64;
