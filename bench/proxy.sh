@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end proxy benchmark: readings → durable outbox (fsync) → oneM2M interworking → HTTP → loopback test CSE
 # (a separate process, so the CPU figures are the agent side only).
-#   bench/proxy.sh                       throughput (20000 readings) and CPU at 44.5 readings/s (median of 3 rounds of 20 s)
+#   bench/proxy.sh                       throughput (50000 readings) and CPU at 44.5 readings/s (median of 3 rounds of 20 s)
 #   bench/proxy.sh throughput readings 50000
 #   bench/proxy.sh rate rate 44.5 seconds 60 rounds 5 [window MS] [linger MS] [outbox-only]
 #   add "nofsync" to see the cost of durability

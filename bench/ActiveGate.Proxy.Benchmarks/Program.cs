@@ -40,7 +40,7 @@ internal static class BenchProgram
             return 0;
         }
 
-        int readings = IntArg(args, "readings", 20_000);
+        int readings = IntArg(args, "readings", 50_000);
         double rate = DoubleArg(args, "rate", 44.5);
         int seconds = IntArg(args, "seconds", 20);
         bool fsync = !args.Contains("nofsync");
