@@ -4,11 +4,14 @@ using ActiveGate.Radio.Transport;
 namespace ActiveGate.Radio.Serial;
 
 /// <summary>
-/// Opens a serial port with <see cref="SerialPort"/> (the only System.IO.Ports user in the project) and hands out
-/// its stream; disposing that stream closes the port, so the next open after an unplug starts clean.
+/// Opens a serial port: <see cref="SerialPort"/> (the only System.IO.Ports user in the project) configures the line,
+/// a <see cref="TerminalStream"/> on the same device carries the bytes (see there why not the port's own stream).
+/// Disposing the stream closes both, so the next open after an unplug starts clean.
 /// </summary>
 public sealed class SerialPortConnector(SerialRadioOptions options) : IRadioStreamConnector
 {
+    private const int WriteTimeoutMilliseconds = 2000;
+
     private readonly SerialRadioOptions _options = options ?? throw new ArgumentNullException(nameof(options));
 
     /// <inheritdoc />
@@ -18,18 +21,28 @@ public sealed class SerialPortConnector(SerialRadioOptions options) : IRadioStre
     public ValueTask<Stream> ConnectAsync(CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        // Our descriptor first: System.IO.Ports may make the device exclusive (TIOCEXCL) once it has opened it.
+        TerminalStream terminal = TerminalStream.Open(_options.Port, TimeSpan.FromMilliseconds(WriteTimeoutMilliseconds));
         SerialPort port;
         try
         {
-            port = Open(_options.Dtr);
+            try
+            {
+                port = Open(_options.Dtr);
+            }
+            catch (IOException) when (_options.Dtr)
+            {
+                // Pseudo-terminals (the simulator, socat) have no modem lines: setting DTR fails with ENOTTY.
+                port = Open(dtr: false);
+            }
         }
-        catch (IOException) when (_options.Dtr)
+        catch
         {
-            // Pseudo-terminals (the simulator, socat) have no modem lines: setting DTR fails with ENOTTY.
-            port = Open(dtr: false);
+            terminal.Dispose();
+            throw;
         }
 
-        return ValueTask.FromResult<Stream>(new SerialPortStream(port));
+        return ValueTask.FromResult<Stream>(new SerialPortStream(port, terminal));
     }
 
     private SerialPort Open(bool dtr)
@@ -39,7 +52,7 @@ public sealed class SerialPortConnector(SerialRadioOptions options) : IRadioStre
             Handshake = _options.Handshake,
             DtrEnable = dtr,
             ReadTimeout = SerialPort.InfiniteTimeout,
-            WriteTimeout = 2000,
+            WriteTimeout = WriteTimeoutMilliseconds,
         };
         try
         {
@@ -53,11 +66,9 @@ public sealed class SerialPortConnector(SerialRadioOptions options) : IRadioStre
         }
     }
 
-    /// <summary>The port's <see cref="SerialPort.BaseStream"/>, owning the port.</summary>
-    private sealed class SerialPortStream(SerialPort port) : Stream
+    /// <summary>The terminal's stream, owning the configured port (closed after the stream).</summary>
+    private sealed class SerialPortStream(SerialPort port, TerminalStream terminal) : Stream
     {
-        private readonly Stream _inner = port.BaseStream;
-
         public override bool CanRead => true;
 
         public override bool CanSeek => false;
@@ -72,25 +83,25 @@ public sealed class SerialPortConnector(SerialRadioOptions options) : IRadioStre
             set => throw new NotSupportedException();
         }
 
-        public override int Read(byte[] buffer, int offset, int count) => _inner.Read(buffer, offset, count);
+        public override int Read(byte[] buffer, int offset, int count) => terminal.Read(buffer, offset, count);
 
         public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-            => _inner.ReadAsync(buffer, cancellationToken);
+            => terminal.ReadAsync(buffer, cancellationToken);
 
         public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
-            => _inner.ReadAsync(buffer, offset, count, cancellationToken);
+            => terminal.ReadAsync(buffer, offset, count, cancellationToken);
 
-        public override void Write(byte[] buffer, int offset, int count) => _inner.Write(buffer, offset, count);
+        public override void Write(byte[] buffer, int offset, int count) => terminal.Write(buffer, offset, count);
 
         public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-            => _inner.WriteAsync(buffer, cancellationToken);
+            => terminal.WriteAsync(buffer, cancellationToken);
 
         public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
-            => _inner.WriteAsync(buffer, offset, count, cancellationToken);
+            => terminal.WriteAsync(buffer, offset, count, cancellationToken);
 
-        public override void Flush() => _inner.Flush();
+        public override void Flush() => terminal.Flush();
 
-        public override Task FlushAsync(CancellationToken cancellationToken) => _inner.FlushAsync(cancellationToken);
+        public override Task FlushAsync(CancellationToken cancellationToken) => terminal.FlushAsync(cancellationToken);
 
         public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
 
@@ -100,6 +111,7 @@ public sealed class SerialPortConnector(SerialRadioOptions options) : IRadioStre
         {
             if (disposing)
             {
+                terminal.Dispose();
                 try
                 {
                     port.Dispose();
