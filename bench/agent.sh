@@ -4,15 +4,16 @@
 # outbox, oneM2M over HTTP) and the test CSE as the platform, all on this machine. After a warm-up, prints the agent
 # process's CPU in % of one core (from /proc, user + system), the readings it delivered, and the simulator's and
 # CSE's CPU for comparison. Unlike bench/proxy.sh this includes the radio, mesh and CoAP layers.
-#   bench/agent.sh [--warmup S (90)] [--seconds S (60)] [--report-interval S (0.2)]
+#   bench/agent.sh [--warmup S (90)] [--seconds S (60)] [--report-interval S (0.2)] [--keep (the logs and state)]
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-WARMUP=90 SECONDS_MEASURED=60 INTERVAL=0.2
+WARMUP=90 SECONDS_MEASURED=60 INTERVAL=0.2 KEEP=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --warmup) WARMUP=$2; shift 2 ;;
     --seconds) SECONDS_MEASURED=$2; shift 2 ;;
     --report-interval) INTERVAL=$2; shift 2 ;;
+    --keep) KEEP=1; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -27,9 +28,9 @@ CSE=(dotnet "$ROOT/bench/ActiveGate.Proxy.Benchmarks/bin/Release/net10.0/ActiveG
 WORK=$(mktemp -d)
 PIDS=()
 cleanup() {
-  for pid in "${PIDS[@]:-}"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
+  # The agent first (a clean stop, waited for), then the simulator and the CSE.
+  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do kill "${PIDS[$i]}" 2>/dev/null && wait "${PIDS[$i]}" 2>/dev/null || true; done
+  if [ "$KEEP" = 1 ]; then echo "logs and state kept in $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 

@@ -24,6 +24,7 @@ public sealed partial class DiagnosticsServer : BackgroundService
     private readonly string _socketPath;
     private readonly SemaphoreSlim _clientSlots = new(MaxConcurrentClients);
     private Socket? _listener;
+    private bool _stopping;
 
     public DiagnosticsServer(IEnumerable<IDiagnosticsCommand> commands, IOptions<DiagnosticsOptions> options, AgentPaths paths, ILogger<DiagnosticsServer> logger)
     {
@@ -71,6 +72,9 @@ public sealed partial class DiagnosticsServer : BackgroundService
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
+        // Closing the listener first ends a pending accept with a SocketException (ECANCELED) before the stopping token
+        // is cancelled: the flag tells the accept loop that this is the stop, not a failure to log.
+        Volatile.Write(ref _stopping, true);
         _listener?.Dispose();
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
         TryDelete(_socketPath);
@@ -93,7 +97,7 @@ public sealed partial class DiagnosticsServer : BackgroundService
             {
                 client = await listener.AcceptAsync(stoppingToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException || stoppingToken.IsCancellationRequested)
+            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException || stoppingToken.IsCancellationRequested || Volatile.Read(ref _stopping))
             {
                 return;
             }
