@@ -221,7 +221,7 @@ internal static class BenchProgram
         double cpuSeconds = (process.TotalProcessorTime - cpu0).TotalSeconds;
         OutboxStats stats = pipeline.Outbox.GetStats();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"throughput: {readings} readings, fsync={fsync}: accepted (durable) {readings / appendSeconds:0} /s, delivered end to end {readings / totalSeconds:0} /s " +
+            $"throughput: {readings} readings, fsync={fsync}: accepted (durable) {readings / appendSeconds:0} /s, delivered end to end {readings / totalSeconds:0} /s (goal >= 5,000) " +
             $"({totalSeconds:0.00} s); agent-side CPU {cpuSeconds:0.00} s = {cpuSeconds / totalSeconds * 100:0}% of one core; " +
             $"dropped {stats.Dropped}, rejected {stats.Rejected}, depth {stats.Depth}; {s_devices.Length} devices / {ChannelCount} channels; cores {Environment.ProcessorCount}"));
     }

@@ -100,7 +100,7 @@ public sealed partial class CoapClient
 
             if (attempt >= MaxBlock2Restarts)
             {
-                throw new CoapException("The resource kept changing during the block-wise transfer.");
+                throw new CoapRepresentationChangedException();
             }
 
             // The representation changed: start over from block 0.

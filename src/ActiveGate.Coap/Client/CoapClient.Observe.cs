@@ -77,7 +77,30 @@ public sealed partial class CoapClient
                 {
                     CoapMessage followUps = template.Clone();
                     followUps.Options.RemoveAll(CoapOptionNumber.Observe);
-                    whole = await FetchRemainingBlocksAsync(followUps, default, notification, remote, cancellationToken).ConfigureAwait(false);
+                    CoapMessage? completed;
+                    try
+                    {
+                        completed = await FetchRemainingBlocksAsync(followUps, default, notification, remote, cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (CoapRepresentationChangedException)
+                    {
+                        // The resource changes faster than its blocks can be fetched (a fast-reporting meter over a slow
+                        // radio). Each change brings a newer notification anyway (RFC 7959 §2.6), so skip this one
+                        // instead of ending the observation.
+                        if (_logger.IsEnabled(LogLevel.Debug))
+                        {
+                            _logger.LogDebug("Observation of {Uri}: notification skipped, the representation changed during its block-wise transfer", request.Uri);
+                        }
+
+                        completed = null;
+                    }
+
+                    if (completed is null)
+                    {
+                        continue;
+                    }
+
+                    whole = completed;
                 }
 
                 yield return new CoapResponse(whole, remote);

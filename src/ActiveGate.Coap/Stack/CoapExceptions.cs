@@ -64,3 +64,12 @@ public sealed class CoapResetException : CoapException
     {
     }
 }
+
+/// <summary>A block-wise transfer gave up because the representation changed on every attempt (RFC 7959 §2.4).</summary>
+internal sealed class CoapRepresentationChangedException : CoapException
+{
+    public CoapRepresentationChangedException()
+        : base("The resource kept changing during the block-wise transfer.")
+    {
+    }
+}
