@@ -42,7 +42,8 @@ public sealed class SerialPortConnector(SerialRadioOptions options) : IRadioStre
             throw;
         }
 
-        return ValueTask.FromResult<Stream>(new SerialPortStream(port, terminal));
+        terminal.CloseAfterwards(port);
+        return ValueTask.FromResult<Stream>(terminal);
     }
 
     private SerialPort Open(bool dtr)
@@ -63,66 +64,6 @@ public sealed class SerialPortConnector(SerialRadioOptions options) : IRadioStre
         {
             port.Dispose();
             throw;
-        }
-    }
-
-    /// <summary>The terminal's stream, owning the configured port (closed after the stream).</summary>
-    private sealed class SerialPortStream(SerialPort port, TerminalStream terminal) : Stream
-    {
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => true;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => terminal.Read(buffer, offset, count);
-
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-            => terminal.ReadAsync(buffer, cancellationToken);
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
-            => terminal.ReadAsync(buffer, offset, count, cancellationToken);
-
-        public override void Write(byte[] buffer, int offset, int count) => terminal.Write(buffer, offset, count);
-
-        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-            => terminal.WriteAsync(buffer, cancellationToken);
-
-        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
-            => terminal.WriteAsync(buffer, offset, count, cancellationToken);
-
-        public override void Flush() => terminal.Flush();
-
-        public override Task FlushAsync(CancellationToken cancellationToken) => terminal.FlushAsync(cancellationToken);
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                terminal.Dispose();
-                try
-                {
-                    port.Dispose();
-                }
-                catch (IOException)
-                {
-                    // The device is already gone (unplug); nothing left to close.
-                }
-            }
-
-            base.Dispose(disposing);
         }
     }
 }

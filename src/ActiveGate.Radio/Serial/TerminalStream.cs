@@ -38,6 +38,7 @@ internal sealed unsafe partial class TerminalStream : Stream
     private readonly Thread _reader;
     private readonly Lock _writeLock = new();
     private readonly TimeSpan _writeTimeout;
+    private IDisposable? _closeAfterwards;
     private int _disposed;
 
     private TerminalStream(int fd, int wakeRead, int wakeWrite, string path, TimeSpan writeTimeout)
@@ -82,6 +83,9 @@ internal sealed unsafe partial class TerminalStream : Stream
         stream._reader.Start();
         return stream;
     }
+
+    /// <summary>Something to close after the descriptor, e.g. the port object that configured the line.</summary>
+    public void CloseAfterwards(IDisposable resource) => _closeAfterwards = resource;
 
     public override bool CanRead => true;
 
@@ -269,6 +273,14 @@ internal sealed unsafe partial class TerminalStream : Stream
             _ = Native.close(_wakeRead);
             _ = Native.close(_wakeWrite);
             _ = Native.close(_fd);
+            try
+            {
+                _closeAfterwards?.Dispose();
+            }
+            catch (IOException)
+            {
+                // The device is already gone (unplug); nothing left to close.
+            }
         }
 
         base.Dispose(disposing);
