@@ -80,7 +80,9 @@ public sealed partial class RadioService : BackgroundService
             // Retries while the board is absent are the link's own (rate-limited) business; say when it comes and goes.
             if (e.Current == RadioLinkState.Up || e.Previous == RadioLinkState.Up)
             {
-                LogStateChanged(_logger, _link.Description, e.Previous, e.Current, e.Reason ?? "");
+                // Losing the board is worth a warning; getting it back, or our own stop, is not.
+                LogLevel level = e.Current == RadioLinkState.Up || stoppingToken.IsCancellationRequested ? LogLevel.Information : LogLevel.Warning;
+                LogStateChanged(_logger, level, _link.Description, e.Previous, e.Current, e.Reason ?? "");
             }
         };
         LogStarting(_logger, _link.Description, _options.Channel, _options.PanId);
@@ -145,6 +147,6 @@ public sealed partial class RadioService : BackgroundService
     [LoggerMessage(Level = LogLevel.Information, Message = "Radio {Port} up, EUI-64 {Eui64}")]
     private static partial void LogUp(ILogger logger, string port, string eui64);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Radio {Port}: {Previous} -> {Current} {Reason}")]
-    private static partial void LogStateChanged(ILogger logger, string port, RadioLinkState previous, RadioLinkState current, string reason);
+    [LoggerMessage(Message = "Radio {Port}: {Previous} -> {Current} {Reason}")]
+    private static partial void LogStateChanged(ILogger logger, LogLevel level, string port, RadioLinkState previous, RadioLinkState current, string reason);
 }
