@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using ActiveGate.TestKit;
 
 namespace ActiveGate.Agent.Tests.EndToEnd;
 

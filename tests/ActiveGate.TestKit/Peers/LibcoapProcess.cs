@@ -1,33 +1,16 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using System.Text;
 
 namespace ActiveGate.TestKit.Peers;
 
 /// <summary>Runs a libcoap command-line tool (Debian libcoap3-bin) and collects its output.</summary>
-public sealed class LibcoapProcess : IAsyncDisposable
+public sealed class LibcoapProcess : ChildProcess
 {
-    private readonly Process _process;
-    private readonly StringBuilder _output = new();
-
     private LibcoapProcess(Process process)
+        : base(process)
     {
-        _process = process;
     }
-
-    public string Output
-    {
-        get
-        {
-            lock (_output)
-            {
-                return _output.ToString();
-            }
-        }
-    }
-
-    public bool HasExited => _process.HasExited;
 
     public static LibcoapProcess Start(string tool, params string[] arguments)
     {
@@ -42,33 +25,21 @@ public sealed class LibcoapProcess : IAsyncDisposable
             info.ArgumentList.Add(argument);
         }
 
-        var process = new Process { StartInfo = info };
-        var result = new LibcoapProcess(process);
-        process.OutputDataReceived += (_, e) => result.Append(e.Data);
-        process.ErrorDataReceived += (_, e) => result.Append(e.Data);
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return result;
+        return new LibcoapProcess(Process.Start(info) ?? throw new InvalidOperationException($"{tool} did not start"));
     }
 
     /// <summary>Runs a client tool to completion; returns exit code and output.</summary>
     public static async Task<(int ExitCode, string Output)> RunAsync(TimeSpan timeout, string tool, params string[] arguments)
     {
         await using LibcoapProcess process = Start(tool, arguments);
-        using var cts = new CancellationTokenSource(timeout);
-        try
-        {
-            await process._process.WaitForExitAsync(cts.Token);
-        }
-        catch (OperationCanceledException)
+        if (!await process.WaitForExitAsync(timeout))
         {
             return (-1, process.Output);
         }
 
         // Drain the asynchronous readers.
-        process._process.WaitForExit();
-        return (process._process.ExitCode, process.Output);
+        process.Process.WaitForExit();
+        return (process.ExitCode, process.Output);
     }
 
     /// <summary>A UDP port p with p and p + 1 free (coap-server listens for DTLS on port + 1).</summary>
@@ -110,24 +81,6 @@ public sealed class LibcoapProcess : IAsyncDisposable
         throw new TimeoutException($"Nothing bound UDP port {port}.");
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        try
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-                await _process.WaitForExitAsync();
-            }
-        }
-        catch (InvalidOperationException)
-        {
-            // Already gone.
-        }
-
-        _process.Dispose();
-    }
-
     private static bool IsFree(int port)
     {
         try
@@ -139,19 +92,6 @@ public sealed class LibcoapProcess : IAsyncDisposable
         catch (SocketException)
         {
             return false;
-        }
-    }
-
-    private void Append(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (_output)
-        {
-            _output.AppendLine(line);
         }
     }
 }

@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace ActiveGate.Agent.Tests;
+namespace ActiveGate.TestKit;
 
 /// <summary>A child process whose stdout and stderr are collected, killed (with its children) on dispose.</summary>
-internal abstract class ChildProcess : IAsyncDisposable
+public abstract class ChildProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _output = new();
@@ -17,6 +17,9 @@ internal abstract class ChildProcess : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
     }
+
+    /// <summary>The process itself, for what subclasses need beyond this class.</summary>
+    protected Process Process => _process;
 
     public int Id => _process.Id;
 
@@ -65,12 +68,20 @@ internal abstract class ChildProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (!_process.HasExited)
+        try
         {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+                await _process.WaitForExitAsync();
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone.
         }
 
         _process.Dispose();
+        GC.SuppressFinalize(this);
     }
 }
