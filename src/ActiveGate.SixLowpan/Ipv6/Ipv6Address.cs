@@ -50,6 +50,19 @@ public readonly struct Ipv6Address : IEquatable<Ipv6Address>
     /// <summary>True for <c>::</c>.</summary>
     public bool IsUnspecified => High == 0 && Low == 0;
 
+    /// <summary>How many leading bytes this address shares with <paramref name="other"/> (0-16); RFC 6554 elides them.</summary>
+    public int CommonPrefixBytes(Ipv6Address other)
+    {
+        ulong high = High ^ other.High;
+        if (high != 0)
+        {
+            return (int)(ulong.LeadingZeroCount(high) >> 3);
+        }
+
+        ulong low = Low ^ other.Low;
+        return low == 0 ? 16 : 8 + (int)(ulong.LeadingZeroCount(low) >> 3);
+    }
+
     /// <summary>Reads 16 bytes in network order.</summary>
     public static Ipv6Address Read(ReadOnlySpan<byte> source) =>
         new(BinaryPrimitives.ReadUInt64BigEndian(source), BinaryPrimitives.ReadUInt64BigEndian(source[8..]));

@@ -148,10 +148,10 @@ public static class RplSourceRoutingHeader
         int cmprI = 15;
         for (int i = 0; i < hops.Length - 1; i++)
         {
-            cmprI = Math.Min(cmprI, CommonPrefixBytes(firstHop, hops[i]));
+            cmprI = Math.Min(cmprI, firstHop.CommonPrefixBytes(hops[i]));
         }
 
-        int cmprE = Math.Min(15, CommonPrefixBytes(firstHop, hops[^1]));
+        int cmprE = Math.Min(15, firstHop.CommonPrefixBytes(hops[^1]));
         if (hops.Length == 1)
         {
             // No intermediate addresses: CmprI is unused; mirror CmprE as Contiki does.
@@ -159,17 +159,5 @@ public static class RplSourceRoutingHeader
         }
 
         return (cmprI, cmprE);
-    }
-
-    private static int CommonPrefixBytes(Ipv6Address a, Ipv6Address b)
-    {
-        ulong high = a.High ^ b.High;
-        if (high != 0)
-        {
-            return (int)(ulong.LeadingZeroCount(high) >> 3);
-        }
-
-        ulong low = a.Low ^ b.Low;
-        return low == 0 ? 16 : 8 + (int)(ulong.LeadingZeroCount(low) >> 3);
     }
 }

@@ -132,4 +132,16 @@ public class Ipv6CodecTests
         Assert.False(Ipv6Packet.TryParse(buffer.AsSpan(0, n + 1), out _, out error));
         Assert.Equal(LowpanError.InvalidIpv6Header, error);
     }
+
+    [Theory]
+    [InlineData("fd00::1", "fd00::1", 16)]
+    [InlineData("fd00::212:4b00:a01:1", "fd00::212:4b00:a01:2", 15)]
+    [InlineData("fd00::212:4b00:a01:1", "fd00::312:4b00:a01:1", 8)]
+    [InlineData("fd00::1", "fd01::1", 1)]
+    [InlineData("fd00::1", "2001:db8::1", 0)]
+    public void Common_prefix_counts_the_leading_bytes_two_addresses_share(string a, string b, int bytes)
+    {
+        Assert.Equal(bytes, Ipv6Address.Parse(a).CommonPrefixBytes(Ipv6Address.Parse(b)));
+        Assert.Equal(bytes, Ipv6Address.Parse(b).CommonPrefixBytes(Ipv6Address.Parse(a)));
+    }
 }

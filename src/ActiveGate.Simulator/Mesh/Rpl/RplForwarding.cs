@@ -85,7 +85,7 @@ internal static class RplForwarding
         int cmprI = srh[4] >> 4;
         int cmprE = srh[4] & 0x0F;
         int elided = index == count - 1 ? cmprE : cmprI;
-        if (CommonPrefixBytes(current, nextDestination) >= elided)
+        if (current.CommonPrefixBytes(nextDestination) >= elided)
         {
             Span<byte> full = stackalloc byte[16];
             current.Write(full);
@@ -128,17 +128,5 @@ internal static class RplForwarding
         }
 
         return false;
-    }
-
-    private static int CommonPrefixBytes(Ipv6Address a, Ipv6Address b)
-    {
-        ulong high = a.High ^ b.High;
-        if (high != 0)
-        {
-            return (int)(ulong.LeadingZeroCount(high) >> 3);
-        }
-
-        ulong low = a.Low ^ b.Low;
-        return low == 0 ? 16 : 8 + (int)(ulong.LeadingZeroCount(low) >> 3);
     }
 }
