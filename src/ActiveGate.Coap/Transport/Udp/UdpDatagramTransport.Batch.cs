@@ -209,26 +209,17 @@ public sealed partial class UdpDatagramTransport : IDatagramBatchTransport
 
             int count;
             int error;
-            SafeHandle handle = _transport._socket.SafeHandle;
-            bool added = false;
             try
             {
-                // Keeps the descriptor alive (and not reused) while the call blocks; throws once disposed.
-                handle.DangerousAddRef(ref added);
-                count = RecvMMsg((int)handle.DangerousGetHandle(), _receiveHeaders, (uint)Capacity, MsgWaitForOne, 0);
+                // The marshalled SafeHandle keeps the descriptor alive (and not reused) while the call blocks; it
+                // throws ObjectDisposedException once the transport is disposed.
+                count = RecvMMsg(_transport._socket.SafeHandle, _receiveHeaders, (uint)Capacity, MsgWaitForOne, 0);
                 error = count < 0 ? Marshal.GetLastPInvokeError() : 0;
             }
             catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
             {
                 _native = false;
                 return 0;
-            }
-            finally
-            {
-                if (added)
-                {
-                    handle.DangerousRelease();
-                }
             }
 
             if (count < 0)
@@ -300,12 +291,9 @@ public sealed partial class UdpDatagramTransport : IDatagramBatchTransport
         {
             int sent;
             int error;
-            SafeHandle handle = _transport._socket.SafeHandle;
-            bool added = false;
             try
             {
-                handle.DangerousAddRef(ref added);
-                sent = SendMMsg((int)handle.DangerousGetHandle(), _sendHeaders + first, (uint)(_queued - first), 0);
+                sent = SendMMsg(_transport._socket.SafeHandle, _sendHeaders + first, (uint)(_queued - first), 0);
                 error = sent < 0 ? Marshal.GetLastPInvokeError() : 0;
             }
             catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
@@ -316,13 +304,6 @@ public sealed partial class UdpDatagramTransport : IDatagramBatchTransport
             catch (ObjectDisposedException)
             {
                 return -1;
-            }
-            finally
-            {
-                if (added)
-                {
-                    handle.DangerousRelease();
-                }
             }
 
             if (sent >= 0)
@@ -359,10 +340,10 @@ public sealed partial class UdpDatagramTransport : IDatagramBatchTransport
         }
 
         [LibraryImport("libc", EntryPoint = "recvmmsg", SetLastError = true)]
-        private static partial int RecvMMsg(int socket, MMsgHdr* messages, uint count, int flags, nint timeout);
+        private static partial int RecvMMsg(SafeSocketHandle socket, MMsgHdr* messages, uint count, int flags, nint timeout);
 
         [LibraryImport("libc", EntryPoint = "sendmmsg", SetLastError = true)]
-        private static partial int SendMMsg(int socket, MMsgHdr* messages, uint count, int flags);
+        private static partial int SendMMsg(SafeSocketHandle socket, MMsgHdr* messages, uint count, int flags);
 
         // struct iovec, struct msghdr and struct mmsghdr of Linux; nint/nuint give the C layout on 32- and 64-bit.
         [StructLayout(LayoutKind.Sequential)]
