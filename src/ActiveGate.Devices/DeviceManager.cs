@@ -401,13 +401,16 @@ public sealed partial class DeviceManager : IAsyncDisposable
 
         private async Task DeliverAsync(DeviceRecord device, ChannelRecord channel, ChannelSample sample, CancellationToken cancellationToken)
         {
-            await owner._sink.AcceptAsync(sample, cancellationToken).ConfigureAwait(false);
-            Interlocked.Increment(ref owner._samples);
+            // The device's state as received, before the (group-committed, up to a window late) durable accept: a switch
+            // read back meanwhile must not be overwritten by this older report once the accept completes.
             channel.LastSample = sample;
             if (sample.RelayOn is bool relay)
             {
                 channel.RelayOn = relay;
             }
+
+            await owner._sink.AcceptAsync(sample, cancellationToken).ConfigureAwait(false);
+            Interlocked.Increment(ref owner._samples);
 
             if (!device.Online)
             {

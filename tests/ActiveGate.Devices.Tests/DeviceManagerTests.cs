@@ -118,6 +118,44 @@ public sealed class DeviceManagerTests
     }
 
     [Fact]
+    public async Task A_report_still_being_stored_does_not_undo_a_switch_read_back_meanwhile()
+    {
+        var client = new FakeDeviceClient();
+        FakeDeviceClient.FakeDevice plug = client.Add(s_plug, "ActivePlug", 1);
+        var sink = new GatedSink();
+        await using var manager = new DeviceManager(client, new DeviceRegistry(null), sink, FastOptions);
+        manager.OnNodeJoined(s_plug);
+        plug.Notify(1, 1); // relay on, as the plug reports it; its durable accept is held (a group-commit window)
+        await sink.Entered.Task.WaitAsync(TimeSpan.FromSeconds(5));
+
+        SwitchResult result = await manager.SwitchAsync("00124b00060db2a1", 1, on: false, CancellationToken.None);
+        Assert.True(result.Success, result.Detail);
+        sink.Release.SetResult();
+        await sink.Accepted.Task.WaitAsync(TimeSpan.FromSeconds(5));
+        await Task.Delay(50);
+
+        Assert.True(manager.Registry.TryGet("00124b00060db2a1", out DeviceRecord device));
+        Assert.False(device.Channels.Single().RelayOn);
+    }
+
+    /// <summary>Holds the first accept until released, as a group commit holds a trickle for its window.</summary>
+    private sealed class GatedSink : ISampleSink
+    {
+        public TaskCompletionSource Entered { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource Accepted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public async ValueTask AcceptAsync(ChannelSample sample, CancellationToken cancellationToken)
+        {
+            Entered.TrySetResult();
+            await Release.Task.WaitAsync(cancellationToken);
+            Accepted.TrySetResult();
+        }
+    }
+
+    [Fact]
     public async Task Switching_reports_refusals_unknown_devices_and_channels()
     {
         var client = new FakeDeviceClient();
