@@ -176,6 +176,9 @@ public sealed partial class DeviceManager : IAsyncDisposable
     /// <summary>Discovers one device and runs one observation loop per channel.</summary>
     private sealed class DeviceSupervisor(DeviceManager owner, IPAddress address, CancellationTokenSource cancellation)
     {
+        /// <summary>Samples of one channel that may be on their way into the sink at once (bounds memory if it stalls).</summary>
+        private const int MaxAcceptsInFlight = 16;
+
         private Task _run = Task.CompletedTask;
 
         public void Start() => _run = Task.Run(() => RunAsync(cancellation.Token));
@@ -280,6 +283,9 @@ public sealed partial class DeviceManager : IAsyncDisposable
         {
             int failures = 0;
             DateTimeOffset lastPersist = owner._timeProvider.GetUtcNow();
+            // Accepts still being made durable. The sink takes samples in call order, so the next notification need not
+            // wait for the previous one's group commit: otherwise one channel could report at most once per commit window.
+            var accepting = new Queue<Task>();
             while (!cancellationToken.IsCancellationRequested)
             {
                 DateTimeOffset started = owner._timeProvider.GetUtcNow();
@@ -295,8 +301,18 @@ public sealed partial class DeviceManager : IAsyncDisposable
                             }
 
                             failures = 0;
-                            await AcceptAsync(device, channel, notification.Payload, cancellationToken).ConfigureAwait(false);
+                            accepting.Enqueue(AcceptAsync(device, channel, notification.Payload, cancellationToken));
+                            while (accepting.Count > MaxAcceptsInFlight || (accepting.Count > 0 && accepting.Peek().IsCompleted))
+                            {
+                                await accepting.Dequeue().ConfigureAwait(false);
+                            }
+
                             lastPersist = PersistSequenceIfDue(device, channel, lastPersist);
+                        }
+
+                        while (accepting.Count > 0)
+                        {
+                            await accepting.Dequeue().ConfigureAwait(false);
                         }
                     }
                     else
@@ -307,11 +323,13 @@ public sealed partial class DeviceManager : IAsyncDisposable
                 }
                 catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
                 {
+                    await SettleAsync(accepting).ConfigureAwait(false);
                     PersistSequenceIfDue(device, channel, DateTimeOffset.MinValue);
                     return;
                 }
                 catch (Exception ex) when (ex is DeviceTimeoutException or IOException or InvalidOperationException or DevicePayloadException)
                 {
+                    await SettleAsync(accepting).ConfigureAwait(false);
                     failures++;
                     LogObservationFailed(owner._logger, device.Id, channel.Number, failures, ex.Message);
                     if (failures >= owner._options.FailuresBeforeOffline)
@@ -330,6 +348,23 @@ public sealed partial class DeviceManager : IAsyncDisposable
                 if (elapsed < owner._options.PollInterval)
                 {
                     await Task.Delay(owner._options.PollInterval - elapsed, owner._timeProvider, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+
+        /// <summary>Waits for accepts left in flight when an observation ends abnormally; their errors were the sink's to log.</summary>
+        private static async Task SettleAsync(Queue<Task> accepting)
+        {
+            while (accepting.Count > 0)
+            {
+                try
+                {
+                    await accepting.Dequeue().ConfigureAwait(false);
+                }
+#pragma warning disable CA1031 // The observation already failed or stopped; a failed accept of it changes nothing here.
+                catch (Exception)
+#pragma warning restore CA1031
+                {
                 }
             }
         }
@@ -402,15 +437,13 @@ public sealed partial class DeviceManager : IAsyncDisposable
         private async Task DeliverAsync(DeviceRecord device, ChannelRecord channel, ChannelSample sample, CancellationToken cancellationToken)
         {
             // The device's state as received, before the (group-committed, up to a window late) durable accept: a switch
-            // read back meanwhile must not be overwritten by this older report once the accept completes.
+            // read back meanwhile must not be overwritten by this older report once the accept completes, and accepts
+            // of one channel may overlap (see ObserveChannelAsync).
             channel.LastSample = sample;
             if (sample.RelayOn is bool relay)
             {
                 channel.RelayOn = relay;
             }
-
-            await owner._sink.AcceptAsync(sample, cancellationToken).ConfigureAwait(false);
-            Interlocked.Increment(ref owner._samples);
 
             if (!device.Online)
             {
@@ -423,6 +456,8 @@ public sealed partial class DeviceManager : IAsyncDisposable
             }
 
             device.LastSeen = sample.Timestamp;
+            await owner._sink.AcceptAsync(sample, cancellationToken).ConfigureAwait(false);
+            Interlocked.Increment(ref owner._samples);
         }
 
         private DateTimeOffset PersistSequenceIfDue(DeviceRecord device, ChannelRecord channel, DateTimeOffset lastPersist)

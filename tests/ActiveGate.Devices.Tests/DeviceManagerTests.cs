@@ -138,6 +138,58 @@ public sealed class DeviceManagerTests
         Assert.False(device.Channels.Single().RelayOn);
     }
 
+    [Fact]
+    public async Task A_channel_reporting_faster_than_the_sink_commits_is_not_held_to_one_report_per_commit()
+    {
+        var client = new FakeDeviceClient();
+        FakeDeviceClient.FakeDevice plug = client.Add(s_plug, "ActivePlug", 1);
+        var sink = new SlowSink(TimeSpan.FromMilliseconds(300));
+        await using var manager = new DeviceManager(client, new DeviceRegistry(null), sink, FastOptions);
+        manager.OnNodeJoined(s_plug);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        for (int seq = 1; seq <= 10; seq++)
+        {
+            plug.Notify(1, seq);
+        }
+
+        // One at a time, ten 300 ms commits would take 3 s; overlapped they take about one.
+        for (int i = 0; i < 300 && manager.GetStatistics().Samples < 10; i++)
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.Equal(10, manager.GetStatistics().Samples);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"ten samples took {clock.Elapsed}");
+        Assert.Equal(Enumerable.Range(1, 10).Select(n => $"00124b00060db2a1-1-0-{n}"), sink.Order);
+    }
+
+    /// <summary>Takes each sample at once (in call order) and completes it a fixed time later, as a group commit does.</summary>
+    private sealed class SlowSink(TimeSpan latency) : ISampleSink
+    {
+        private readonly List<string> _order = [];
+
+        public IReadOnlyList<string> Order
+        {
+            get
+            {
+                lock (_order)
+                {
+                    return [.. _order];
+                }
+            }
+        }
+
+        public async ValueTask AcceptAsync(ChannelSample sample, CancellationToken cancellationToken)
+        {
+            lock (_order)
+            {
+                _order.Add(sample.Key);
+            }
+
+            await Task.Delay(latency, cancellationToken);
+        }
+    }
+
     /// <summary>Holds the first accept until released, as a group commit holds a trickle for its window.</summary>
     private sealed class GatedSink : ISampleSink
     {
