@@ -1,10 +1,13 @@
 using System.Diagnostics;
 using System.Globalization;
-using ActiveGate.Agent.Outbox;
+using ActiveGate.Devices.Model;
+using ActiveGate.Devices.Readings;
 using ActiveGate.OneM2m;
 using ActiveGate.OneM2m.Http;
-using ActiveGate.OneM2m.Interworking;
 using ActiveGate.OneM2m.Upstream;
+using ActiveGate.Outbox;
+using ActiveGate.Proxy;
+using ActiveGate.Proxy.Interworking;
 using ActiveGate.TestKit.OneM2m;
 
 // End-to-end proxy benchmark. Modes:
@@ -20,8 +23,8 @@ internal static class BenchProgram
     // The seed fleet: 3 plugs and 2 DIN meters (9 channels). "devices N" simulates a larger fleet (every 3rd a DIN).
     private static DeviceDescriptor[] s_devices =
     [
-        new("plug-a", DeviceKind.Plug, 1), new("plug-b", DeviceKind.Plug, 1), new("plug-c", DeviceKind.Plug, 1),
-        new("din-a", DeviceKind.Din, 3), new("din-b", DeviceKind.Din, 3),
+        new("plug-a", DeviceKind.ActivePlug, 1), new("plug-b", DeviceKind.ActivePlug, 1), new("plug-c", DeviceKind.ActivePlug, 1),
+        new("din-a", DeviceKind.ActiveDin, 3), new("din-b", DeviceKind.ActiveDin, 3),
     ];
 
     private static TimeSpan s_groupCommitWindow;
@@ -50,8 +53,8 @@ internal static class BenchProgram
         if (devices > 0)
         {
             s_devices = [.. Enumerable.Range(0, devices).Select(i => i % 3 == 2
-                ? new DeviceDescriptor($"din-{i}", DeviceKind.Din, 3)
-                : new DeviceDescriptor($"plug-{i}", DeviceKind.Plug, 1))];
+                ? new DeviceDescriptor($"din-{i}", DeviceKind.ActiveDin, 3)
+                : new DeviceDescriptor($"plug-{i}", DeviceKind.ActivePlug, 1))];
         }
 
         using Process cseProcess = StartCse(out int port);
@@ -163,8 +166,8 @@ internal static class BenchProgram
         {
             DeviceDescriptor d = s_devices[i % s_devices.Length];
             int channel = (i / s_devices.Length % d.Channels) + 1;
-            var reading = new DeviceReading(d.Id, channel, 0, DateTimeOffset.UtcNow, PowerW: 100 + (i % 50), EnergyWh: 1000 + i, CurrentA: 0.4, VoltageV: 230.0, RelayOn: true);
-            return Outbox.AppendAsync(ReadingRecordCodec.Encode(d, reading));
+            var sample = new ChannelSample(d.Id, channel, 0, i, DateTimeOffset.UtcNow, 100 + (i % 50), 1000 + i, 0.4, 230.0, true);
+            return Outbox.AppendAsync(ReadingRecord.Encode(new Reading(d.Kind, d.Channels, sample)));
         }
 
         public async Task WaitDeliveredAsync(long count)

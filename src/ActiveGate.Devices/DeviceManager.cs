@@ -456,7 +456,8 @@ public sealed partial class DeviceManager : IAsyncDisposable
             }
 
             device.LastSeen = sample.Timestamp;
-            await owner._sink.AcceptAsync(sample, cancellationToken).ConfigureAwait(false);
+            // The reading is made here, with what the device is, so nothing downstream looks the device up again.
+            await owner._sink.AcceptAsync(new Reading(device.Kind, device.Channels.Count, sample), cancellationToken).ConfigureAwait(false);
             Interlocked.Increment(ref owner._samples);
         }
 

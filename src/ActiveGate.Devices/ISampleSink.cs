@@ -1,9 +1,9 @@
-using ActiveGate.Devices.Model;
+using ActiveGate.Devices.Readings;
 
 namespace ActiveGate.Devices;
 
-/// <summary>Where samples go: the durable outbox. Completes once the sample is stored durably.</summary>
+/// <summary>Where readings go: the durable outbox. Completes once the reading is stored durably.</summary>
 public interface ISampleSink
 {
-    ValueTask AcceptAsync(ChannelSample sample, CancellationToken cancellationToken);
+    ValueTask AcceptAsync(Reading reading, CancellationToken cancellationToken);
 }

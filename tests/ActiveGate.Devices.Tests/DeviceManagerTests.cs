@@ -1,5 +1,6 @@
 using System.Net;
 using ActiveGate.Devices.Model;
+using ActiveGate.Devices.Readings;
 using ActiveGate.Devices.Registry;
 
 namespace ActiveGate.Devices.Tests;
@@ -179,11 +180,11 @@ public sealed class DeviceManagerTests
             }
         }
 
-        public async ValueTask AcceptAsync(ChannelSample sample, CancellationToken cancellationToken)
+        public async ValueTask AcceptAsync(Reading reading, CancellationToken cancellationToken)
         {
             lock (_order)
             {
-                _order.Add(sample.Key);
+                _order.Add(reading.Sample.Key);
             }
 
             await Task.Delay(latency, cancellationToken);
@@ -199,7 +200,7 @@ public sealed class DeviceManagerTests
 
         public TaskCompletionSource Accepted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public async ValueTask AcceptAsync(ChannelSample sample, CancellationToken cancellationToken)
+        public async ValueTask AcceptAsync(Reading reading, CancellationToken cancellationToken)
         {
             Entered.TrySetResult();
             await Release.Task.WaitAsync(cancellationToken);

@@ -1,4 +1,5 @@
 using ActiveGate.Devices.Model;
+using ActiveGate.Devices.Readings;
 
 namespace ActiveGate.Devices.Tests;
 
@@ -17,11 +18,26 @@ internal sealed class RecordingSink : ISampleSink
         }
     }
 
-    public ValueTask AcceptAsync(ChannelSample sample, CancellationToken cancellationToken)
+    private readonly List<Reading> _readings = [];
+
+    /// <summary>The readings as handed over, with the device's kind and channel count.</summary>
+    public IReadOnlyList<Reading> Readings
+    {
+        get
+        {
+            lock (_samples)
+            {
+                return _readings.ToArray();
+            }
+        }
+    }
+
+    public ValueTask AcceptAsync(Reading reading, CancellationToken cancellationToken)
     {
         lock (_samples)
         {
-            _samples.Add(sample);
+            _samples.Add(reading.Sample);
+            _readings.Add(reading);
         }
 
         return ValueTask.CompletedTask;

@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
-using ActiveGate.Agent.Outbox;
-using ActiveGate.OneM2m.Interworking;
+using ActiveGate.Outbox;
+using ActiveGate.Proxy.Interworking;
 using Microsoft.Extensions.Options;
 
 namespace ActiveGate.Agent.Options;

@@ -1,6 +1,6 @@
 using ActiveGate.Agent.Devices;
 using ActiveGate.Devices;
-using ActiveGate.OneM2m.Interworking;
+using ActiveGate.Proxy.Interworking;
 
 namespace ActiveGate.Agent.Proxy;
 

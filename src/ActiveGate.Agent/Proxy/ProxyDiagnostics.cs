@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using ActiveGate.Agent.Diagnostics;
-using ActiveGate.Agent.Outbox;
+using ActiveGate.Outbox;
 using ActiveGate.OneM2m.Upstream;
 
 namespace ActiveGate.Agent.Proxy;

@@ -1,11 +1,12 @@
 using ActiveGate.Agent.Health;
 using ActiveGate.Agent.Options;
-using ActiveGate.Agent.Outbox;
+using ActiveGate.Outbox;
 using ActiveGate.OneM2m;
 using ActiveGate.OneM2m.Http;
-using ActiveGate.OneM2m.Interworking;
+using ActiveGate.Proxy.Interworking;
 using ActiveGate.OneM2m.Notifications;
 using ActiveGate.OneM2m.Upstream;
+using ActiveGate.Proxy;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;

@@ -1,0 +1,780 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Win32.SafeHandles;
+
+namespace ActiveGate.Outbox;
+
+/// <summary>
+/// The durable outbox: an fsync'd, checksummed, segmented append log of accepted records plus a persisted
+/// delivery cursor.
+/// <list type="bullet">
+/// <item><see cref="AppendAsync"/> completes only after the record is on disk (group commit: one writer thread
+/// writes everything queued since the last fsync, then fsyncs once).</item>
+/// <item>Delivery reads in sequence order (<see cref="PeekBatch"/>) and acknowledges a prefix
+/// (<see cref="Acknowledge"/>); the cursor is persisted at most every <see cref="OutboxOptions.CursorPersistInterval"/>,
+/// so after a crash a few records are re-delivered (at least once; the upstream names make that idempotent).</item>
+/// <item>Bounded by <see cref="OutboxOptions.MaxBytes"/> and <see cref="OutboxOptions.MaxAge"/>: the oldest records
+/// are dropped with a counter and a warning, never silently.</item>
+/// <item>On open, a torn or corrupt tail is detected (length, CRC, sequence) and truncated; never fatal.</item>
+/// </list>
+/// Undelivered records are also held in memory (bounded by MaxBytes) so delivery does not re-read the disk.
+/// </summary>
+public sealed class DurableOutbox : IAsyncDisposable, IDisposable
+{
+    private const string SegmentExtension = ".seg";
+
+    private readonly OutboxOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly string _directory;
+    private readonly object _gate = new(); // object, not Lock: the writer uses Monitor.Wait/Pulse on it
+    private readonly List<PendingAppend> _appendQueue = [];
+    private readonly Queue<Pending> _pending = new();
+    private readonly List<SegmentInfo> _segments = [];
+    private readonly Queue<(long Ticks, long Delivered)> _rateSamples = new();
+    private readonly Thread _writer;
+    private readonly OutboxCursorFile _cursorFile;
+    private TaskCompletionSource _pendingSignal = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource? _depthWaiter;
+    private int _depthWanted;
+    private FileStream? _active;
+    private SegmentInfo? _activeSegment;
+    private long _nextSequence;
+    private long _cursor;
+    private long _pendingBytes;
+    private long _appended;
+    private long _commits;
+    private long _delivered;
+    private long _dropped;
+    private long _rejected;
+    private long _lastCursorPersistTicks;
+    private bool _stopping;
+    private bool _writerIdle;
+    private AppendRate _appendRate;
+    private bool _disposed;
+
+    /// <summary>Below this many appends per group-commit window the writer gathers them for a window (a trickle).</summary>
+    private const double TrickleAppendsPerWindow = 16;
+
+    /// <summary>Appends per second over the last quarter second (guarded by the gate): quick to notice a burst.</summary>
+    private struct AppendRate
+    {
+        private static readonly TimeSpan s_bucket = TimeSpan.FromMilliseconds(250);
+        private long _bucketStart;
+        private int _inBucket;
+
+        public double PerSecond { get; private set; }
+
+        public void Count()
+        {
+            long now = Stopwatch.GetTimestamp();
+            TimeSpan elapsed = Stopwatch.GetElapsedTime(_bucketStart, now);
+            if (elapsed >= s_bucket)
+            {
+                PerSecond = elapsed < 2 * s_bucket ? _inBucket / elapsed.TotalSeconds : 0;
+                _bucketStart = now;
+                _inBucket = 0;
+            }
+
+            _inBucket++;
+        }
+    }
+
+    private sealed record PendingAppend(byte[] Payload, TaskCompletionSource<long> Completion);
+
+    private readonly record struct Pending(long Sequence, long AcceptedUnixMs, byte[] Payload)
+    {
+        public long DiskSize => OutboxRecordFormat.RecordSize(Payload.Length);
+    }
+
+    private sealed class SegmentInfo(string path, long firstSequence)
+    {
+        public string Path { get; } = path;
+        public long FirstSequence { get; } = firstSequence;
+        public long LastSequence { get; set; } = firstSequence - 1;
+        public long Length { get; set; }
+    }
+
+    private DurableOutbox(OutboxOptions options, TimeProvider time, ILogger logger)
+    {
+        _options = options;
+        _time = time;
+        _logger = logger;
+        _directory = Path.GetFullPath(options.Directory);
+        Directory.CreateDirectory(_directory);
+        _cursorFile = new OutboxCursorFile(Path.Combine(_directory, "cursor"), !options.UnsafeSkipFsync);
+        _cursor = _cursorFile.Sequence;
+        _writer = new Thread(WriterLoop) { IsBackground = true, Name = "outbox-writer" };
+    }
+
+    /// <summary>Bytes cut off torn or corrupt tails during <see cref="Open"/>.</summary>
+    public long TruncatedBytesAtOpen { get; private set; }
+
+    /// <summary>Opens (creating if needed) the outbox in <see cref="OutboxOptions.Directory"/>, recovering from a crash.</summary>
+    public static DurableOutbox Open(OutboxOptions options, TimeProvider? timeProvider = null, ILogger<DurableOutbox>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.SegmentBytes < 4096 || options.MaxBytes < 4096 || options.MaxRecordBytes < 1)
+        {
+            throw new ArgumentException("outbox limits too small (SegmentBytes and MaxBytes ≥ 4096)", nameof(options));
+        }
+
+        var outbox = new DurableOutbox(options, timeProvider ?? TimeProvider.System, logger ?? (ILogger)NullLogger.Instance);
+        try
+        {
+            outbox.Recover();
+        }
+        catch
+        {
+            outbox.Dispose();
+            throw;
+        }
+
+        outbox._lastCursorPersistTicks = outbox._time.GetTimestamp();
+        outbox._writer.Start();
+        return outbox;
+    }
+
+    private void Recover()
+    {
+        long lastSequence = 0;
+        string[] files = Directory.GetFiles(_directory, "*" + SegmentExtension);
+        Array.Sort(files, StringComparer.Ordinal);
+        byte[] buffer = [];
+        foreach (string file in files)
+        {
+            using var stream = new FileStream(file, FileMode.Open, FileAccess.ReadWrite, FileShare.None, 0);
+            long fileLength = stream.Length;
+            if (fileLength > int.MaxValue)
+            {
+                Quarantine(file, "segment larger than 2 GiB");
+                continue;
+            }
+
+            if (buffer.Length < fileLength)
+            {
+                buffer = new byte[fileLength];
+            }
+
+            stream.ReadExactly(buffer, 0, (int)fileLength);
+            ReadOnlySpan<byte> data = buffer.AsSpan(0, (int)fileLength);
+            if (!OutboxRecordFormat.TryReadSegmentHeader(data, out long firstSequence))
+            {
+                if (fileLength < OutboxRecordFormat.SegmentHeaderSize)
+                {
+                    // Crashed while creating the segment: nothing in it was ever acknowledged.
+                    stream.Dispose();
+                    File.Delete(file);
+                    TruncatedBytesAtOpen += fileLength;
+                    _logger.LogWarning("outbox: removed torn segment {File} ({Bytes} bytes)", Path.GetFileName(file), fileLength);
+                }
+                else
+                {
+                    Quarantine(file, "bad segment header");
+                }
+
+                continue;
+            }
+
+            var segment = new SegmentInfo(file, firstSequence);
+            int offset = OutboxRecordFormat.SegmentHeaderSize;
+            long expected = Math.Max(firstSequence, lastSequence + 1);
+            string? problem = null;
+            while (offset < data.Length)
+            {
+                OutboxRecordFormat.ReadResult result = OutboxRecordFormat.TryReadRecord(data[offset..], _options.MaxRecordBytes,
+                    out long sequence, out long acceptedMs, out int payloadLength);
+                if (result == OutboxRecordFormat.ReadResult.Ok && sequence < expected)
+                {
+                    result = OutboxRecordFormat.ReadResult.Corrupt;
+                }
+
+                if (result != OutboxRecordFormat.ReadResult.Ok)
+                {
+                    problem = result == OutboxRecordFormat.ReadResult.Incomplete ? "torn record" : "corrupt record";
+                    break;
+                }
+
+                if (sequence > _cursor)
+                {
+                    byte[] payload = data.Slice(offset + OutboxRecordFormat.RecordHeaderSize, payloadLength).ToArray();
+                    var pending = new Pending(sequence, acceptedMs, payload);
+                    _pending.Enqueue(pending);
+                    _pendingBytes += pending.DiskSize;
+                }
+
+                segment.LastSequence = sequence;
+                lastSequence = sequence;
+                expected = sequence + 1;
+                offset += OutboxRecordFormat.RecordSize(payloadLength);
+            }
+
+            if (problem is not null)
+            {
+                long cut = data.Length - offset;
+                stream.SetLength(offset);
+                stream.Flush(flushToDisk: !_options.UnsafeSkipFsync);
+                TruncatedBytesAtOpen += cut;
+                _logger.LogWarning("outbox: {Problem} in {File} at offset {Offset}: truncated {Bytes} bytes (never acknowledged if at the tail)",
+                    problem, Path.GetFileName(file), offset, cut);
+            }
+
+            segment.Length = offset;
+            _segments.Add(segment);
+        }
+
+        _nextSequence = Math.Max(lastSequence, _cursor) + 1;
+        int recovered = _pending.Count;
+        if (recovered > 0 && _logger.IsEnabled(LogLevel.Information))
+        {
+            _logger.LogInformation("outbox: recovered {Count} undelivered records ({Bytes} bytes), next sequence {Next}",
+                recovered, _pendingBytes, _nextSequence);
+        }
+
+        DeleteDeliveredSegments(keepLast: false);
+        SegmentInfo? last = _segments.Count > 0 ? _segments[^1] : null;
+        if (last is not null && last.Length < _options.SegmentBytes)
+        {
+            _active = new FileStream(last.Path, FileMode.Open, FileAccess.Write, FileShare.Read, 0);
+            _active.Seek(last.Length, SeekOrigin.Begin);
+            _activeSegment = last;
+        }
+    }
+
+    private void Quarantine(string file, string why)
+    {
+        string target = file + ".corrupt";
+        File.Move(file, target, overwrite: true);
+        _logger.LogWarning("outbox: {Why}: moved {File} aside as {Target}", why, Path.GetFileName(file), Path.GetFileName(target));
+    }
+
+    /// <summary>
+    /// Appends one record and completes with its sequence number once it is durable (fsync'd). The payload is
+    /// copied. Throws <see cref="ArgumentException"/> for payloads above <see cref="OutboxOptions.MaxRecordBytes"/>,
+    /// <see cref="ObjectDisposedException"/> after disposal, or the I/O error that prevented durability.
+    /// </summary>
+    public Task<long> AppendAsync(ReadOnlySpan<byte> payload)
+    {
+        if (payload.Length > _options.MaxRecordBytes)
+        {
+            throw new ArgumentException($"record of {payload.Length} bytes exceeds MaxRecordBytes {_options.MaxRecordBytes}", nameof(payload));
+        }
+
+        var append = new PendingAppend(payload.ToArray(), new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously));
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_stopping, this);
+            _appendQueue.Add(append);
+            _appendRate.Count();
+            if (_writerIdle)
+            {
+                _writerIdle = false;
+                Monitor.Pulse(_gate);
+            }
+        }
+
+        return append.Completion.Task;
+    }
+
+    private void WriterLoop()
+    {
+        var batch = new List<PendingAppend>();
+        byte[] scratch = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        try
+        {
+            TimeSpan window = _options.GroupCommitWindow;
+            bool committed = false;
+            while (true)
+            {
+                bool wokenByAppend = false;
+                bool trickle;
+                lock (_gate)
+                {
+                    // A trickle (a few appends per window) is gathered for one window: the writer looks again one window
+                    // after its last commit instead of being woken by each append, one wake-up per window instead of two
+                    // per record. Under load the fsync itself gathers (whatever arrived during it is the next batch), so
+                    // the window never throttles producers that wait for their append.
+                    trickle = window > TimeSpan.Zero && _appendRate.PerSecond * window.TotalSeconds < TrickleAppendsPerWindow;
+                    if (trickle && committed && _appendQueue.Count == 0 && !_stopping)
+                    {
+                        Monitor.Wait(_gate, window);
+                    }
+
+                    while (_appendQueue.Count == 0 && !_stopping)
+                    {
+                        _writerIdle = true;
+                        wokenByAppend = true;
+                        Monitor.Wait(_gate);
+                    }
+
+                    _writerIdle = false;
+                    if (_appendQueue.Count == 0 && _stopping)
+                    {
+                        return;
+                    }
+                }
+
+                if (wokenByAppend && trickle && !_stopping)
+                {
+                    Thread.Sleep(window);
+                }
+
+                committed = true;
+                lock (_gate)
+                {
+                    batch.AddRange(_appendQueue);
+                    _appendQueue.Clear();
+                }
+
+                try
+                {
+                    CommitBatch(batch, ref scratch);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    _logger.LogError(ex, "outbox: append of {Count} records failed; they were NOT accepted", batch.Count);
+                    foreach (PendingAppend a in batch)
+                    {
+                        a.Completion.TrySetException(ex);
+                    }
+
+                    // The file position may be past a partial write: start a fresh segment next time.
+                    CloseActive();
+                }
+
+                batch.Clear();
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(scratch);
+        }
+    }
+
+    private void CommitBatch(List<PendingAppend> batch, ref byte[] scratch)
+    {
+        long acceptedMs = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        long firstSequence = _nextSequence;
+        int index = 0;
+        var committed = new Pending[batch.Count];
+        while (index < batch.Count)
+        {
+            SegmentInfo segment = EnsureActiveSegment(_nextSequence);
+            int used = 0;
+            // Fill the scratch buffer with as many records as fit in it and in the segment.
+            while (index < batch.Count)
+            {
+                byte[] payload = batch[index].Payload;
+                int size = OutboxRecordFormat.RecordSize(payload.Length);
+                if (used > 0 && (used + size > scratch.Length || segment.Length + used + size > _options.SegmentBytes))
+                {
+                    break;
+                }
+
+                if (size > scratch.Length)
+                {
+                    ArrayPool<byte>.Shared.Return(scratch);
+                    scratch = ArrayPool<byte>.Shared.Rent(size);
+                }
+
+                long sequence = _nextSequence++;
+                OutboxRecordFormat.WriteRecord(scratch.AsSpan(used, size), sequence, acceptedMs, payload);
+                committed[index] = new Pending(sequence, acceptedMs, payload);
+                used += size;
+                index++;
+            }
+
+            _active!.Write(scratch, 0, used);
+            segment.Length += used;
+            segment.LastSequence = _nextSequence - 1;
+            if (segment.Length >= _options.SegmentBytes || index < batch.Count)
+            {
+                FlushActive();
+                CloseActive();
+            }
+        }
+
+        FlushActive();
+
+        // Durable: publish and complete.
+        lock (_gate)
+        {
+            foreach (Pending p in committed)
+            {
+                _pending.Enqueue(p);
+                _pendingBytes += p.DiskSize;
+            }
+
+            _appended += committed.Length;
+            _commits++;
+            EnforceBoundsLocked();
+            _pendingSignal.TrySetResult();
+            if (_depthWaiter is not null && _pending.Count >= _depthWanted)
+            {
+                _depthWaiter.TrySetResult();
+                _depthWaiter = null;
+            }
+        }
+
+        for (int i = 0; i < batch.Count; i++)
+        {
+            batch[i].Completion.TrySetResult(firstSequence + i);
+        }
+    }
+
+    private SegmentInfo EnsureActiveSegment(long firstSequence)
+    {
+        if (_active is not null)
+        {
+            return _activeSegment!;
+        }
+
+        string path = Path.Combine(_directory, firstSequence.ToString("D20", CultureInfo.InvariantCulture) + SegmentExtension);
+        var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read, 0);
+        Span<byte> header = stackalloc byte[OutboxRecordFormat.SegmentHeaderSize];
+        OutboxRecordFormat.WriteSegmentHeader(header, firstSequence);
+        stream.Write(header);
+        // The header reaches the disk with the first fsync of records; the new directory entry needs its own fsync.
+        if (!_options.UnsafeSkipFsync)
+        {
+            DirectorySync.TryFlush(_directory);
+        }
+
+        var segment = new SegmentInfo(path, firstSequence) { Length = header.Length };
+        lock (_gate)
+        {
+            _segments.Add(segment);
+        }
+
+        _active = stream;
+        _activeSegment = segment;
+        return segment;
+    }
+
+    private void FlushActive()
+    {
+        if (_active is not null)
+        {
+            _active.Flush(flushToDisk: !_options.UnsafeSkipFsync);
+        }
+    }
+
+    private void CloseActive()
+    {
+        _active?.Dispose();
+        _active = null;
+        _activeSegment = null;
+    }
+
+    /// <summary>Completes when at least one record is waiting for delivery.</summary>
+    public Task WaitForPendingAsync(CancellationToken cancellationToken)
+    {
+        Task signal;
+        lock (_gate)
+        {
+            if (_pending.Count > 0)
+            {
+                return Task.CompletedTask;
+            }
+
+            if (_pendingSignal.Task.IsCompleted)
+            {
+                _pendingSignal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+
+            signal = _pendingSignal.Task;
+        }
+
+        return signal.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>Completes once at least <paramref name="depth"/> records wait for delivery (one waiter at a time).</summary>
+    public Task WaitForDepthAsync(int depth, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (_pending.Count >= depth)
+            {
+                return Task.CompletedTask;
+            }
+
+            _depthWaiter?.TrySetCanceled(CancellationToken.None);
+            _depthWaiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _depthWanted = depth;
+            return _depthWaiter.Task.WaitAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// How long until a delivery batch is worth sending: zero once <paramref name="batchSize"/> records wait or the oldest
+    /// has waited <paramref name="linger"/>; null when nothing waits.
+    /// </summary>
+    public TimeSpan? TimeUntilBatchDue(int batchSize, TimeSpan linger)
+    {
+        lock (_gate)
+        {
+            if (_pending.Count == 0)
+            {
+                return null;
+            }
+
+            if (_pending.Count >= batchSize)
+            {
+                return TimeSpan.Zero;
+            }
+
+            TimeSpan waited = _time.GetUtcNow() - DateTimeOffset.FromUnixTimeMilliseconds(_pending.Peek().AcceptedUnixMs);
+            return waited >= linger ? TimeSpan.Zero : linger - waited;
+        }
+    }
+
+    /// <summary>Copies up to <paramref name="max"/> oldest undelivered entries into <paramref name="into"/>.</summary>
+    public int PeekBatch(int max, List<OutboxEntry> into)
+    {
+        ArgumentNullException.ThrowIfNull(into);
+        lock (_gate)
+        {
+            int n = 0;
+            foreach (Pending p in _pending)
+            {
+                if (n == max)
+                {
+                    break;
+                }
+
+                into.Add(new OutboxEntry(p.Sequence, DateTimeOffset.FromUnixTimeMilliseconds(p.AcceptedUnixMs), p.Payload));
+                n++;
+            }
+
+            return n;
+        }
+    }
+
+    /// <summary>
+    /// Marks every entry up to and including <paramref name="sequence"/> as handled: <paramref name="delivered"/> of them
+    /// were delivered and <paramref name="rejected"/> permanently refused (counted and logged by the caller).
+    /// </summary>
+    public void Acknowledge(long sequence, int delivered, int rejected = 0)
+    {
+        bool persist;
+        lock (_gate)
+        {
+            while (_pending.Count > 0 && _pending.Peek().Sequence <= sequence)
+            {
+                Pending p = _pending.Dequeue();
+                _pendingBytes -= p.DiskSize;
+            }
+
+            _cursor = Math.Max(_cursor, sequence);
+            _delivered += delivered;
+            _rejected += rejected;
+            long now = _time.GetTimestamp();
+            if (_rateSamples.Count == 0 || _time.GetElapsedTime(_rateSamples.Last().Ticks, now) >= TimeSpan.FromSeconds(1))
+            {
+                _rateSamples.Enqueue((now, _delivered));
+                while (_rateSamples.Count > 11)
+                {
+                    _rateSamples.Dequeue();
+                }
+            }
+
+            persist = _time.GetElapsedTime(_lastCursorPersistTicks, now) >= _options.CursorPersistInterval;
+        }
+
+        if (persist)
+        {
+            PersistCursor();
+        }
+    }
+
+    /// <summary>Writes the cursor (fsync) and deletes segments that hold nothing undelivered.</summary>
+    public void PersistCursor()
+    {
+        long cursor;
+        lock (_gate)
+        {
+            cursor = _cursor;
+            _lastCursorPersistTicks = _time.GetTimestamp();
+        }
+
+        lock (_cursorFile)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _cursorFile.Write(cursor);
+        }
+
+        DeleteDeliveredSegments(keepLast: true);
+    }
+
+    private void DeleteDeliveredSegments(bool keepLast)
+    {
+        List<SegmentInfo> doomed;
+        long persisted = _cursorFile.Sequence;
+        lock (_gate)
+        {
+            int limit = keepLast ? _segments.Count - 1 : _segments.Count;
+            doomed = [];
+            for (int i = 0; i < limit; i++)
+            {
+                SegmentInfo s = _segments[i];
+                if (s.LastSequence > persisted)
+                {
+                    break;
+                }
+
+                doomed.Add(s);
+            }
+
+            _segments.RemoveRange(0, doomed.Count);
+        }
+
+        foreach (SegmentInfo s in doomed)
+        {
+            try
+            {
+                File.Delete(s.Path);
+            }
+            catch (IOException ex)
+            {
+                _logger.LogWarning(ex, "outbox: could not delete delivered segment {File}", s.Path);
+            }
+        }
+    }
+
+    /// <summary>Applies the size and age bounds now (delivery calls this periodically even when idle).</summary>
+    public void EnforceBounds()
+    {
+        lock (_gate)
+        {
+            EnforceBoundsLocked();
+        }
+    }
+
+    private void EnforceBoundsLocked()
+    {
+        long oldestAllowedMs = (_time.GetUtcNow() - _options.MaxAge).ToUnixTimeMilliseconds();
+        // Hysteresis: when over the size bound, drop down to 90 % so warnings come in chunks, not per record.
+        long sizeTarget = _pendingBytes > _options.MaxBytes ? _options.MaxBytes / 10 * 9 : long.MaxValue;
+        int droppedBySize = 0, droppedByAge = 0;
+        long firstDropped = 0, lastDropped = 0;
+        while (_pending.Count > 0)
+        {
+            Pending head = _pending.Peek();
+            bool tooOld = head.AcceptedUnixMs < oldestAllowedMs;
+            bool tooBig = _pendingBytes > sizeTarget;
+            if (!tooOld && !tooBig)
+            {
+                break;
+            }
+
+            _pending.Dequeue();
+            _pendingBytes -= head.DiskSize;
+            _cursor = Math.Max(_cursor, head.Sequence);
+            firstDropped = firstDropped == 0 ? head.Sequence : firstDropped;
+            lastDropped = head.Sequence;
+            if (tooOld)
+            {
+                droppedByAge++;
+            }
+            else
+            {
+                droppedBySize++;
+            }
+        }
+
+        if (droppedByAge + droppedBySize > 0)
+        {
+            _dropped += droppedByAge + droppedBySize;
+            _logger.LogWarning(
+                "outbox: dropped {Count} undelivered records (seq {First}..{Last}; {BySize} over MaxBytes {MaxBytes}, {ByAge} older than {MaxAge}); total dropped {Total}",
+                droppedByAge + droppedBySize, firstDropped, lastDropped, droppedBySize, _options.MaxBytes, droppedByAge, _options.MaxAge, _dropped);
+        }
+    }
+
+    public OutboxStats GetStats()
+    {
+        lock (_gate)
+        {
+            TimeSpan? oldestAge = _pending.Count == 0
+                ? null
+                : _time.GetUtcNow() - DateTimeOffset.FromUnixTimeMilliseconds(_pending.Peek().AcceptedUnixMs);
+            double rate = 0;
+            if (_rateSamples.Count > 0)
+            {
+                (long ticks, long delivered) = _rateSamples.Peek();
+                TimeSpan elapsed = _time.GetElapsedTime(ticks);
+                if (elapsed > TimeSpan.FromMilliseconds(500))
+                {
+                    rate = (_delivered - delivered) / elapsed.TotalSeconds;
+                }
+            }
+
+            return new OutboxStats(
+                Depth: _pending.Count,
+                PendingBytes: _pendingBytes,
+                DiskBytes: _segments.Sum(s => s.Length),
+                OldestAge: oldestAge,
+                Appended: _appended,
+                Commits: _commits,
+                Delivered: _delivered,
+                Dropped: _dropped,
+                Rejected: _rejected,
+                DeliveredPerSecond: rate,
+                TruncatedBytesAtOpen: TruncatedBytesAtOpen,
+                Segments: _segments.Count);
+        }
+    }
+
+    /// <summary>Stops accepting, waits for queued appends to become durable, persists the cursor and closes the files.</summary>
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (_stopping)
+            {
+                return;
+            }
+
+            _stopping = true;
+            Monitor.PulseAll(_gate);
+        }
+
+        if (_writer.IsAlive)
+        {
+            _writer.Join();
+        }
+
+        if (_segments.Count > 0 || _cursor != _cursorFile.Sequence)
+        {
+            try
+            {
+                PersistCursor();
+            }
+            catch (IOException ex)
+            {
+                _logger.LogWarning(ex, "outbox: could not persist the cursor at shutdown (records will be re-delivered)");
+            }
+        }
+
+        lock (_cursorFile)
+        {
+            _disposed = true;
+            _cursorFile.Dispose();
+        }
+
+        CloseActive();
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        Dispose();
+        return ValueTask.CompletedTask;
+    }
+}

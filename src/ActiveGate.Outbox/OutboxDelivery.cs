@@ -1,0 +1,156 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace ActiveGate.Outbox;
+
+/// <summary>
+/// Drains a <see cref="DurableOutbox"/> through an <see cref="IOutboxSender"/>: in sequence order, at least once.
+/// A retryable failure stops the batch at that entry and retries from it after an exponential back-off
+/// (TimeProvider-driven), so nothing is skipped or reordered during an outage; permanently refused entries are
+/// counted as rejected and logged, so one bad record cannot block the queue.
+/// </summary>
+public sealed class OutboxDelivery
+{
+    private static readonly TimeSpan s_idleBoundsCheck = TimeSpan.FromMinutes(1);
+
+    private readonly DurableOutbox _outbox;
+    private readonly IOutboxSender _sender;
+    private readonly OutboxOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+
+    public OutboxDelivery(DurableOutbox outbox, IOutboxSender sender, OutboxOptions options, TimeProvider? timeProvider = null, ILogger<OutboxDelivery>? logger = null)
+    {
+        _outbox = outbox ?? throw new ArgumentNullException(nameof(outbox));
+        _sender = sender ?? throw new ArgumentNullException(nameof(sender));
+        _options = options ?? throw new ArgumentNullException(nameof(options));
+        _time = timeProvider ?? TimeProvider.System;
+        _logger = logger ?? (ILogger)NullLogger.Instance;
+    }
+
+    /// <summary>Consecutive failed attempts (0 while healthy).</summary>
+    public int ConsecutiveFailures { get; private set; }
+
+    /// <summary>Runs until cancelled.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        var batch = new List<OutboxEntry>(_options.DeliveryBatchSize);
+        DeliveryOutcome[] outcomes = new DeliveryOutcome[_options.DeliveryBatchSize];
+        TimeSpan backoff = _options.RetryInitialDelay;
+        bool lastBatchFull = false;
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                try
+                {
+                    // Wake up at least once a minute to apply the age bound while idle.
+                    await _outbox.WaitForPendingAsync(cancellationToken).WaitAsync(s_idleBoundsCheck, _time, cancellationToken).ConfigureAwait(false);
+                }
+                catch (TimeoutException)
+                {
+                    _outbox.EnforceBounds();
+                    continue;
+                }
+
+                if (!lastBatchFull && _options.DeliveryLinger > TimeSpan.Zero)
+                {
+                    await LingerAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                _outbox.EnforceBounds();
+                batch.Clear();
+                if (_outbox.PeekBatch(_options.DeliveryBatchSize, batch) == 0)
+                {
+                    continue;
+                }
+
+                lastBatchFull = batch.Count == _options.DeliveryBatchSize;
+
+                Array.Clear(outcomes);
+                try
+                {
+                    await _sender.SendAsync(batch, outcomes, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+                {
+                    // A sender bug counts as a retryable failure of the whole batch.
+                    _logger.LogError(ex, "outbox: sender failed");
+                    Array.Clear(outcomes);
+                }
+
+                if (Acknowledge(batch, outcomes))
+                {
+                    backoff = _options.RetryInitialDelay;
+                    ConsecutiveFailures = 0;
+                    continue;
+                }
+
+                ConsecutiveFailures++;
+                if (ConsecutiveFailures == 1 || ConsecutiveFailures % 10 == 0)
+                {
+                    _logger.LogWarning("outbox: delivery failed ({Failures} in a row), retrying in {Delay}", ConsecutiveFailures, backoff);
+                }
+
+                await Task.Delay(backoff, _time, cancellationToken).ConfigureAwait(false);
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, _options.RetryMaxDelay.Ticks));
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            _outbox.PersistCursor();
+        }
+    }
+
+    /// <summary>
+    /// A trickle (the previous batch was not full) waits until a batch fills or the oldest record has waited
+    /// <see cref="OutboxOptions.DeliveryLinger"/>, so it goes upstream in bursts; under load nothing waits.
+    /// </summary>
+    private async Task LingerAsync(CancellationToken cancellationToken)
+    {
+        if (_outbox.TimeUntilBatchDue(_options.DeliveryBatchSize, _options.DeliveryLinger) is not { } due || due <= TimeSpan.Zero)
+        {
+            return;
+        }
+
+        using var lingerCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Task full = _outbox.WaitForDepthAsync(_options.DeliveryBatchSize, lingerCts.Token);
+        Task elapsed = Task.Delay(due, _time, lingerCts.Token);
+        await Task.WhenAny(full, elapsed).ConfigureAwait(false);
+        await lingerCts.CancelAsync().ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+    }
+
+    /// <summary>Acknowledges the handled prefix; returns false if the batch stopped at a failure.</summary>
+    private bool Acknowledge(List<OutboxEntry> batch, DeliveryOutcome[] outcomes)
+    {
+        int delivered = 0, rejected = 0, handled = 0;
+        for (; handled < batch.Count; handled++)
+        {
+            DeliveryOutcome outcome = outcomes[handled];
+            if (outcome == DeliveryOutcome.Delivered)
+            {
+                delivered++;
+            }
+            else if (outcome == DeliveryOutcome.Rejected)
+            {
+                rejected++;
+                _logger.LogWarning("outbox: record {Sequence} was permanently refused upstream and is dropped", batch[handled].Sequence);
+            }
+            else
+            {
+                break;
+            }
+        }
+
+        if (handled > 0)
+        {
+            _outbox.Acknowledge(batch[handled - 1].Sequence, delivered, rejected);
+        }
+
+        return handled == batch.Count;
+    }
+}

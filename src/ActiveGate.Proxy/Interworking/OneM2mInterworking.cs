@@ -1,0 +1,771 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using ActiveGate.Devices.Model;
+using ActiveGate.OneM2m;
+using ActiveGate.OneM2m.Notifications;
+using ActiveGate.OneM2m.Primitives;
+using ActiveGate.OneM2m.Resources;
+using ActiveGate.OneM2m.Upstream;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace ActiveGate.Proxy.Interworking;
+
+/// <summary>
+/// Maps mesh devices onto oneM2M resources (one AE per gateway, a subtree per device and channel) and
+/// platform commands back onto relays. Knows nothing of CoAP: readings come in as <see cref="DeviceReading"/>,
+/// switching goes out through <see cref="ISwitchActuator"/>.
+/// <para>
+/// Every create is idempotent (Conflict/4105 = exists = fine) and the tree is re-ensured whenever the endpoint
+/// provider's generation changes (LwM2M re-target) or the CSE answers 4004 for a parent, so a new or wiped
+/// CSE gets the AE, containers and subscriptions again without a restart.
+/// </para>
+/// </summary>
+public sealed class OneM2mInterworking : IDisposable
+{
+    private readonly OneM2mClient _client;
+    private readonly InterworkingOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<string, DeviceState> _devices = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (string DeviceId, int Channel)> _subscriptions = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string DeviceId, int Channel), bool> _reportedSwitch = new();
+    private readonly SemaphoreSlim _registerLock = new(1, 1);
+    private long _registeredGeneration;
+    private long _commandsExecuted;
+    private int _relearning;
+
+    public OneM2mInterworking(OneM2mClient client, InterworkingOptions options, ISwitchActuator? actuator = null,
+        TimeProvider? timeProvider = null, ILogger<OneM2mInterworking>? logger = null)
+    {
+        _client = client ?? throw new ArgumentNullException(nameof(client));
+        _options = options ?? throw new ArgumentNullException(nameof(options));
+        Actuator = actuator;
+        _time = timeProvider ?? TimeProvider.System;
+        _logger = logger ?? (ILogger)NullLogger.Instance;
+    }
+
+    /// <summary>Can be set after construction (the device layer is usually built later).</summary>
+    public ISwitchActuator? Actuator { get; set; }
+
+    public InterworkingOptions Options => _options;
+
+    /// <summary>Commands executed (switched and reported back), for tests and diagnostics.</summary>
+    public long CommandsExecuted => Interlocked.Read(ref _commandsExecuted);
+
+    /// <summary>Raised after a command was executed and its outcome written back (or the write-back failed).</summary>
+    public event EventHandler<(SwitchCommand Command, bool? Result)>? CommandExecuted;
+
+    private sealed class DeviceState(DeviceDescriptor descriptor)
+    {
+        public DeviceDescriptor Descriptor { get; set; } = descriptor;
+        public string Name => ResourceNames.Device(Descriptor.Kind, Descriptor.Id);
+        public long EnsuredGeneration { get; set; }
+        public SemaphoreSlim Lock { get; } = new(1, 1);
+    }
+
+    private string DevicePath(DeviceState d) => _options.AeName + "/" + d.Name;
+
+    private string ChannelPath(DeviceState d, int channel) => _options.Mode == MappingMode.Containers
+        ? DevicePath(d) + "/" + ResourceNames.Channel(channel)
+        : DevicePath(d) + "/" + ResourceNames.Outlet(channel);
+
+    private long CurrentGeneration => _client.Endpoints.Current.Generation;
+
+    /// <summary>Registers the gateway AE (or adopts the existing one, updating its poa/rr), idempotently, once per endpoint generation.</summary>
+    public async Task<bool> EnsureRegisteredAsync(CancellationToken cancellationToken = default)
+    {
+        long generation = CurrentGeneration;
+        if (generation == 0)
+        {
+            return false;
+        }
+
+        if (Interlocked.Read(ref _registeredGeneration) == generation)
+        {
+            return true;
+        }
+
+        await _registerLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (Interlocked.Read(ref _registeredGeneration) == CurrentGeneration)
+            {
+                return true;
+            }
+
+            var ae = new ApplicationEntity
+            {
+                ResourceName = _options.AeName,
+                AppId = _options.AppId,
+                RequestReachability = _options.Reachable,
+                PointOfAccess = _options.Reachable ? [.. _options.PointOfAccess] : null,
+                SupportedReleaseVersions = [.. _options.SupportedReleases],
+                Labels = ["type/gateway", "app/activegate"],
+                ExpirationTime = ExpirationTime(),
+            };
+            ResponsePrimitive r = await _client.CreateAeAsync(ae, cancellationToken).ConfigureAwait(false);
+            if (r.Outcome is ResponseOutcome.AlreadyExists or ResponseOutcome.AlreadyRegistered)
+            {
+                // Registered before (restart, or a CSE that kept us): adopt it and make the poa current.
+                r = await _client.UpdateRawAsync(_options.AeName, ReachabilityUpdate(), cancellationToken).ConfigureAwait(false);
+            }
+
+            if (!r.IsSuccess)
+            {
+                _logger.LogWarning("oneM2M: AE registration at generation {Generation} failed: {Response}", r.EndpointGeneration, r);
+                return false;
+            }
+
+            if (!_options.Reachable)
+            {
+                ResponsePrimitive pch = await _client.CreateAsync(_options.AeName, ResourceType.PollingChannel, PollingChannel.RootKey,
+                    new PollingChannel { ResourceName = ResourceNames.PollingChannel }, OneM2mJsonContext.Default.PollingChannel,
+                    ResultContent.Nothing, cancellationToken: cancellationToken).ConfigureAwait(false);
+                if (pch.Outcome == ResponseOutcome.BadRequest)
+                {
+                    // ACME answers a second pollingChannel with 400/4000 "only one PCH per AE is allowed", not 4105.
+                    pch = await _client.RetrieveAsync(_options.AeName + "/" + ResourceNames.PollingChannel, cancellationToken: cancellationToken).ConfigureAwait(false);
+                }
+
+                if (!pch.IsSuccess && pch.Outcome != ResponseOutcome.AlreadyExists)
+                {
+                    _logger.LogWarning("oneM2M: pollingChannel creation failed: {Response}", pch);
+                    return false;
+                }
+            }
+
+            Interlocked.Exchange(ref _registeredGeneration, r.EndpointGeneration);
+            if (_logger.IsEnabled(LogLevel.Information))
+            {
+                _logger.LogInformation("oneM2M: AE {Ae} registered at generation {Generation}", _options.AeName, r.EndpointGeneration);
+            }
+            return r.EndpointGeneration == CurrentGeneration;
+        }
+        finally
+        {
+            _registerLock.Release();
+        }
+    }
+
+    /// <summary>
+    /// <c>{"m2m:ae":{"rr":true,"poa":[…]}}</c>, or <c>{"m2m:ae":{"rr":false,"poa":null}}</c>: null deletes the attribute;
+    /// an empty list is refused by ACME ("Optional list attribute must be non-empty: poa", 4000).
+    /// </summary>
+    private byte[] ReachabilityUpdate()
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(128);
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteStartObject(ApplicationEntity.RootKey);
+            w.WriteBoolean("rr", _options.Reachable);
+            if (_options.Reachable)
+            {
+                w.WriteStartArray("poa");
+                foreach (string poa in _options.PointOfAccess)
+                {
+                    w.WriteStringValue(poa);
+                }
+
+                w.WriteEndArray();
+            }
+            else
+            {
+                w.WriteNull("poa");
+            }
+
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Remembers a device without talking to the CSE (e.g. from the persisted registry at start-up).</summary>
+    public void RegisterDevice(DeviceDescriptor device)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        DeviceState state = _devices.GetOrAdd(device.Id, _ => new DeviceState(device));
+        if (state.Descriptor != device)
+        {
+            state.Descriptor = device;
+            state.EnsuredGeneration = 0;
+        }
+    }
+
+    /// <summary>Adds the device only if it is not known yet (e.g. a reading replayed from the outbox carries its descriptor).</summary>
+    public void RegisterDeviceIfUnknown(DeviceDescriptor device)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        _devices.GetOrAdd(device.Id, _ => new DeviceState(device));
+    }
+
+    /// <summary>Creates (idempotently) the device's subtree and command subscriptions at the current upstream.</summary>
+    public async Task<bool> EnsureDeviceAsync(DeviceDescriptor device, CancellationToken cancellationToken = default)
+    {
+        RegisterDevice(device);
+        return await EnsureDeviceAsync(_devices[device.Id], cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<bool> EnsureDeviceAsync(DeviceState device, CancellationToken cancellationToken)
+    {
+        long generation = CurrentGeneration;
+        if (device.EnsuredGeneration == generation && Interlocked.Read(ref _registeredGeneration) == generation)
+        {
+            return true;
+        }
+
+        await device.Lock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (device.EnsuredGeneration == CurrentGeneration && Interlocked.Read(ref _registeredGeneration) == CurrentGeneration)
+            {
+                return true;
+            }
+
+            if (!await EnsureRegisteredAsync(cancellationToken).ConfigureAwait(false))
+            {
+                return false;
+            }
+
+            long treeGeneration = Interlocked.Read(ref _registeredGeneration);
+            bool ok = _options.Mode == MappingMode.Containers
+                ? await EnsureContainerTreeAsync(device, cancellationToken).ConfigureAwait(false)
+                : await EnsureSmartDeviceTreeAsync(device, cancellationToken).ConfigureAwait(false);
+            if (ok)
+            {
+                device.EnsuredGeneration = treeGeneration;
+            }
+
+            return ok && treeGeneration == CurrentGeneration;
+        }
+        finally
+        {
+            device.Lock.Release();
+        }
+    }
+
+    private static bool Exists(ResponsePrimitive r) => r.IsSuccess || r.Outcome == ResponseOutcome.AlreadyExists;
+
+    private string? ExpirationTime()
+        => _options.ResourceLifetime is { } lifetime ? OneM2mTimestamp.Format(_time.GetUtcNow() + lifetime) : null;
+
+    private async Task<bool> CreateContainerAsync(string parent, Container container, CancellationToken ct)
+    {
+        container.ExpirationTime ??= ExpirationTime();
+        ResponsePrimitive r = await _client.CreateContainerAsync(parent, container, ct).ConfigureAwait(false);
+        if (!Exists(r))
+        {
+            _logger.LogWarning("oneM2M: creating container {Parent}/{Name} failed: {Response}", parent, container.ResourceName, r);
+        }
+
+        return Exists(r);
+    }
+
+    private async Task<bool> EnsureContainerTreeAsync(DeviceState device, CancellationToken ct)
+    {
+        DeviceDescriptor d = device.Descriptor;
+        string kindLabel = d.Kind switch { DeviceKind.ActivePlug => "type/smartplug", DeviceKind.ActiveDin => "type/dinmeter", _ => "type/generic" };
+        List<string> labels = [kindLabel, "id/" + d.Id.Replace('/', '-'), "channels/" + d.Channels];
+        labels.AddRange(d.Labels ?? []);
+        if (!await CreateContainerAsync(_options.AeName, new Container { ResourceName = device.Name, Labels = labels }, ct).ConfigureAwait(false))
+        {
+            return false;
+        }
+
+        for (int ch = 1; ch <= d.Channels; ch++)
+        {
+            string channel = ChannelPath(device, ch);
+            if (!await CreateContainerAsync(DevicePath(device), new Container { ResourceName = ResourceNames.Channel(ch) }, ct).ConfigureAwait(false)
+                || !await CreateContainerAsync(channel, new Container { ResourceName = ResourceNames.Readings, MaxNrOfInstances = _options.ReadingsMaxInstances }, ct).ConfigureAwait(false)
+                || !await CreateContainerAsync(channel, new Container { ResourceName = ResourceNames.Commands, MaxNrOfInstances = _options.CommandMaxInstances }, ct).ConfigureAwait(false)
+                || !await CreateContainerAsync(channel, new Container { ResourceName = ResourceNames.State, MaxNrOfInstances = _options.CommandMaxInstances }, ct).ConfigureAwait(false)
+                || !await EnsureSubscriptionAsync(channel + "/" + ResourceNames.Commands, ResourceNames.CommandSubscription, 3, d.Id, ch, ct).ConfigureAwait(false))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private async Task<bool> CreateFlexAsync(string parent, byte[] body, CancellationToken ct)
+    {
+        ResponsePrimitive r = await _client.CreateRawAsync(parent, ResourceType.FlexContainer, body, ResultContent.Nothing, cancellationToken: ct).ConfigureAwait(false);
+        if (!Exists(r))
+        {
+            _logger.LogWarning("oneM2M: creating flexContainer under {Parent} failed: {Response}", parent, r);
+        }
+
+        return Exists(r);
+    }
+
+    private async Task<bool> EnsureSmartDeviceTreeAsync(DeviceState device, CancellationToken ct)
+    {
+        SdtProfile sdt = _options.Sdt;
+        if (!await CreateFlexAsync(_options.AeName, ReadingJson.FlexContainer(sdt.DeviceSmartPlugKey, device.Name, sdt.DeviceSmartPlugCnd), ct).ConfigureAwait(false))
+        {
+            return false;
+        }
+
+        for (int ch = 1; ch <= device.Descriptor.Channels; ch++)
+        {
+            string outlet = ChannelPath(device, ch);
+            if (!await CreateFlexAsync(DevicePath(device), ReadingJson.FlexContainer(sdt.PowerOutletKey, ResourceNames.Outlet(ch), sdt.PowerOutletCnd), ct).ConfigureAwait(false)
+                || !await CreateFlexAsync(outlet, ReadingJson.FlexContainer(sdt.BinarySwitchKey, ResourceNames.BinarySwitch, sdt.BinarySwitchCnd, (sdt.SwitchStateDataPoint, false)), ct).ConfigureAwait(false)
+                || !await CreateFlexAsync(outlet, ReadingJson.FlexContainer(sdt.EnergyConsumptionKey, ResourceNames.EnergyConsumption, sdt.EnergyConsumptionCnd, ("abECn", 0.0)), ct).ConfigureAwait(false)
+                || !await EnsureSubscriptionAsync(outlet + "/" + ResourceNames.BinarySwitch, ResourceNames.SwitchSubscription, 1, device.Descriptor.Id, ch, ct).ConfigureAwait(false))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Creates the subscription (nu = own AE-ID: no verification request, follows poa changes) and learns its ri for <c>sur</c> lookups.</summary>
+    private async Task<bool> EnsureSubscriptionAsync(string parentPath, string name, int eventType, string deviceId, int channel, CancellationToken ct)
+    {
+        string origin = _client.Endpoints.Current.Endpoint?.Origin ?? "";
+        var sub = new Subscription
+        {
+            ResourceName = name,
+            NotificationUris = [origin],
+            NotificationContentType = 1,
+            EventNotificationCriteria = new EventNotificationCriteria { NotificationEventTypes = [eventType] },
+            ExpirationTime = ExpirationTime(),
+        };
+        ResponsePrimitive r = await _client.CreateAsync(parentPath, ResourceType.Subscription, Subscription.RootKey, sub,
+            OneM2mJsonContext.Default.Subscription, cancellationToken: ct).ConfigureAwait(false);
+        if (r.Outcome == ResponseOutcome.AlreadyExists)
+        {
+            r = await _client.RetrieveAsync(parentPath + "/" + name, cancellationToken: ct).ConfigureAwait(false);
+        }
+
+        if (!r.IsSuccess)
+        {
+            _logger.LogWarning("oneM2M: subscription {Parent}/{Name} failed: {Response}", parentPath, name, r);
+            return false;
+        }
+
+        Subscription? created = r.ReadResource(Subscription.RootKey, OneM2mJsonContext.Default.Subscription);
+        string structured = (_client.Endpoints.Current.Endpoint?.CseBaseName ?? "") + "/" + parentPath + "/" + name;
+        _subscriptions[structured] = (deviceId, channel);
+        if (created?.ResourceId is { } ri)
+        {
+            _subscriptions[ri] = (deviceId, channel);
+        }
+
+        return true;
+    }
+
+    /// <summary>Delivers one reading; see <see cref="DeliverBatchAsync"/>.</summary>
+    public async Task<ReadingDelivery> DeliverAsync(DeviceReading reading, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(reading);
+        DeviceState device = _devices.GetOrAdd(reading.DeviceId, id =>
+        {
+            // Unknown device (e.g. replayed from the outbox before the registry loaded): keep its data under a generic node.
+            _logger.LogWarning("oneM2M: reading for unregistered device {Device}; mapping it as generic", id);
+            return new DeviceState(new DeviceDescriptor(id, DeviceKind.Generic, Math.Max(1, reading.Channel)));
+        });
+        if (reading.Channel < 1 || reading.Channel > device.Descriptor.Channels)
+        {
+            _logger.LogWarning("oneM2M: reading for channel {Channel} of {Device}, which has {Channels}: rejected", reading.Channel, reading.DeviceId, device.Descriptor.Channels);
+            return ReadingDelivery.Rejected;
+        }
+
+        for (int attempt = 0; attempt < 2; attempt++)
+        {
+            if (!await EnsureDeviceAsync(device, cancellationToken).ConfigureAwait(false))
+            {
+                return ReadingDelivery.RetryLater;
+            }
+
+            ResponsePrimitive r = _options.Mode == MappingMode.Containers
+                ? await _client.CreateRawAsync(ChannelPath(device, reading.Channel) + "/" + ResourceNames.Readings, ResourceType.ContentInstance,
+                    ReadingJson.ContentInstance(ResourceNames.Reading(device.Name, reading.Channel, reading.Sequence), reading),
+                    ResultContent.Nothing, cancellationToken: cancellationToken).ConfigureAwait(false)
+                : await SendSmartDeviceReadingAsync(device, reading, cancellationToken).ConfigureAwait(false);
+            switch (r.Outcome)
+            {
+                case ResponseOutcome.Success:
+                case ResponseOutcome.AlreadyExists: // the same name was stored by an earlier attempt
+                    return ReadingDelivery.Delivered;
+                case ResponseOutcome.NotFound:
+                    // The tree is gone (CSE wiped, resource expired, or a re-target raced us): rebuild once.
+                    device.EnsuredGeneration = 0;
+                    Interlocked.Exchange(ref _registeredGeneration, 0);
+                    continue;
+                case ResponseOutcome.OriginatorRejected or ResponseOutcome.AlreadyRegistered:
+                    Interlocked.Exchange(ref _registeredGeneration, 0);
+                    return ReadingDelivery.RetryLater;
+                case ResponseOutcome.BadRequest:
+                    _logger.LogWarning("oneM2M: reading {Device}/{Channel}#{Sequence} refused: {Response}", reading.DeviceId, reading.Channel, reading.Sequence, r);
+                    return ReadingDelivery.Rejected;
+                default:
+                    return ReadingDelivery.RetryLater;
+            }
+        }
+
+        return ReadingDelivery.RetryLater;
+    }
+
+    private async Task<ResponsePrimitive> SendSmartDeviceReadingAsync(DeviceState device, DeviceReading reading, CancellationToken ct)
+    {
+        string outlet = ChannelPath(device, reading.Channel);
+        ResponsePrimitive r = await _client.UpdateRawAsync(outlet + "/" + ResourceNames.EnergyConsumption,
+            ReadingJson.EnergyConsumptionUpdate(_options.Sdt, reading), ct).ConfigureAwait(false);
+        if (r.IsSuccess && reading.RelayOn is { } relay
+            && (!_reportedSwitch.TryGetValue((reading.DeviceId, reading.Channel), out bool last) || last != relay))
+        {
+            ResponsePrimitive s = await ReportSwitchStateAsync(device, reading.Channel, relay, "reading", ct).ConfigureAwait(false);
+            return s.IsSuccess ? r : s;
+        }
+
+        return r;
+    }
+
+    /// <summary>
+    /// Delivers readings in order per (device, channel), different channels in parallel (bounded by
+    /// <see cref="InterworkingOptions.MaxParallelChannels"/>). A channel stops at its first retryable failure; its
+    /// later readings stay null (not attempted). Returns the outcome per input index.
+    /// </summary>
+    public async Task<ReadingDelivery?[]> DeliverBatchAsync(IReadOnlyList<DeviceReading> readings, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(readings);
+        var outcomes = new ReadingDelivery?[readings.Count];
+        var groups = new Dictionary<(string, int), List<int>>();
+        for (int i = 0; i < readings.Count; i++)
+        {
+            (string, int) key = (readings[i].DeviceId, readings[i].Channel);
+            if (!groups.TryGetValue(key, out List<int>? list))
+            {
+                groups[key] = list = [];
+            }
+
+            list.Add(i);
+        }
+
+        if (groups.Count == 1)
+        {
+            // The common low-rate case: one reading (or one channel); no parallel machinery.
+            foreach (int i in groups.Values.First())
+            {
+                ReadingDelivery outcome = await DeliverAsync(readings[i], cancellationToken).ConfigureAwait(false);
+                outcomes[i] = outcome;
+                if (outcome == ReadingDelivery.RetryLater)
+                {
+                    break;
+                }
+            }
+
+            return outcomes;
+        }
+
+        await Parallel.ForEachAsync(groups.Values,
+            new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _options.MaxParallelChannels), CancellationToken = cancellationToken },
+            async (indices, ct) =>
+            {
+                foreach (int i in indices)
+                {
+                    ReadingDelivery outcome = await DeliverAsync(readings[i], ct).ConfigureAwait(false);
+                    outcomes[i] = outcome;
+                    if (outcome == ReadingDelivery.RetryLater)
+                    {
+                        return;
+                    }
+                }
+            }).ConfigureAwait(false);
+        return outcomes;
+    }
+
+    /// <summary>Handles a notification from the listener or the pollingChannel; answers 2000 unless it is malformed.</summary>
+    public ValueTask<ResponseStatusCode> HandleNotificationAsync(NotificationMessage notification, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(notification);
+        switch (notification.Kind)
+        {
+            case NotificationKind.VerificationRequest:
+                // Only subscriptions whose nu is a URL cause this; we accept any that names us or our AE.
+                return ValueTask.FromResult(ResponseStatusCode.Ok);
+            case NotificationKind.SubscriptionDeleted:
+                if (FindSubscriber(notification.SubscriptionReference) is { } gone && _devices.TryGetValue(gone.DeviceId, out DeviceState? d))
+                {
+                    d.EnsuredGeneration = 0; // re-created with the next reading
+                }
+
+                return ValueTask.FromResult(ResponseStatusCode.Ok);
+        }
+
+        if (FindSubscriber(notification.SubscriptionReference) is not { } target)
+        {
+            // After a restart the subscription IDs are learnt again only when a device's tree is ensured. Re-ensure the
+            // known devices (creates answer 4105, subscriptions are read back) and then handle the notification.
+            if (!_devices.IsEmpty && Interlocked.CompareExchange(ref _relearning, 1, 0) == 0)
+            {
+                _ = Task.Run(() => RelearnAndDispatchAsync(notification), CancellationToken.None);
+            }
+            else
+            {
+                _logger.LogWarning("oneM2M: notification for unknown subscription {Sur} ignored", notification.SubscriptionReference);
+            }
+
+            return ValueTask.FromResult(ResponseStatusCode.Ok);
+        }
+
+        DispatchEvent(notification, target);
+        return ValueTask.FromResult(ResponseStatusCode.Ok);
+    }
+
+    private async Task RelearnAndDispatchAsync(NotificationMessage notification)
+    {
+        try
+        {
+            foreach (DeviceState device in _devices.Values)
+            {
+                device.EnsuredGeneration = 0;
+                await EnsureDeviceAsync(device, CancellationToken.None).ConfigureAwait(false);
+            }
+
+            if (FindSubscriber(notification.SubscriptionReference) is { } target)
+            {
+                DispatchEvent(notification, target);
+            }
+            else
+            {
+                _logger.LogWarning("oneM2M: notification for unknown subscription {Sur} ignored", notification.SubscriptionReference);
+            }
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            _logger.LogError(ex, "oneM2M: re-learning subscriptions failed");
+        }
+        finally
+        {
+            Interlocked.Exchange(ref _relearning, 0);
+        }
+    }
+
+    private void DispatchEvent(NotificationMessage notification, (string DeviceId, int Channel) target)
+    {
+        SwitchCommand? command = null;
+        if (notification.ContentInstance is { } cin)
+        {
+            if (ReadingJson.TryParseSwitchCommand(cin.ContentText, out bool on))
+            {
+                command = new SwitchCommand(target.DeviceId, target.Channel, on, cin.ResourceName ?? cin.ResourceId ?? "cmd");
+            }
+            else
+            {
+                _logger.LogWarning("oneM2M: command {Content} for {Device}/{Channel} not understood", cin.ContentText, target.DeviceId, target.Channel);
+            }
+        }
+        else if (notification.RepresentationType == _options.Sdt.BinarySwitchKey && notification.Representation is { } rep
+            && rep.ValueKind == JsonValueKind.Object
+            && rep.TryGetProperty(_options.Sdt.SwitchStateDataPoint, out JsonElement state) && ReadingJson.TryBool(state, out bool wanted))
+        {
+            // Loop guard: our own write-back of the state also triggers the net=1 subscription.
+            if (!_reportedSwitch.TryGetValue((target.DeviceId, target.Channel), out bool reported) || reported != wanted)
+            {
+                command = new SwitchCommand(target.DeviceId, target.Channel, wanted,
+                    "binSh-" + (rep.TryGetProperty("lt", out JsonElement lt) ? lt.ToString() : "update"));
+            }
+        }
+
+        if (command is not null)
+        {
+            // Answer the CSE now; actuation can take a CoAP round trip or retransmissions.
+            _ = Task.Run(() => ExecuteCommandAsync(command, CancellationToken.None), CancellationToken.None);
+        }
+    }
+
+    private (string DeviceId, int Channel)? FindSubscriber(string? sur)
+    {
+        if (string.IsNullOrEmpty(sur))
+        {
+            return null;
+        }
+
+        if (_subscriptions.TryGetValue(sur.TrimStart('/'), out var hit) || _subscriptions.TryGetValue(sur, out hit))
+        {
+            return hit;
+        }
+
+        // "/id-in/subXYZ" → "subXYZ"
+        int slash = sur.LastIndexOf('/');
+        return slash >= 0 && _subscriptions.TryGetValue(sur[(slash + 1)..], out hit) ? hit : null;
+    }
+
+    /// <summary>Switches the relay through the actuator and writes the confirmed state back upstream.</summary>
+    public async Task<bool?> ExecuteCommandAsync(SwitchCommand command, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        bool? result = null;
+        try
+        {
+            if (Actuator is null)
+            {
+                _logger.LogWarning("oneM2M: command for {Device}/{Channel} but no actuator is wired", command.DeviceId, command.Channel);
+            }
+            else
+            {
+                result = await Actuator.SwitchAsync(command, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (_devices.TryGetValue(command.DeviceId, out DeviceState? device))
+            {
+                ResponsePrimitive written = _options.Mode == MappingMode.Containers
+                    ? await WriteCommandOutcomeAsync(device, command, result, cancellationToken).ConfigureAwait(false)
+                    : result is { } actual
+                        ? await ReportSwitchStateAsync(device, command.Channel, actual, command.CommandId, cancellationToken).ConfigureAwait(false)
+                        : new ResponsePrimitive { StatusCode = ResponseStatusCode.Ok, RequestIdentifier = "" };
+                if (!written.IsSuccess && written.Outcome != ResponseOutcome.AlreadyExists)
+                {
+                    _logger.LogWarning("oneM2M: writing the outcome of command {Command} failed: {Response}", command.CommandId, written);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            _logger.LogError(ex, "oneM2M: command {Command} failed", command.CommandId);
+        }
+
+        Interlocked.Increment(ref _commandsExecuted);
+        CommandExecuted?.Invoke(this, (command, result));
+        return result;
+    }
+
+    private Task<ResponsePrimitive> WriteCommandOutcomeAsync(DeviceState device, SwitchCommand command, bool? result, CancellationToken ct)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(128);
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("cmd", command.CommandId);
+            w.WriteBoolean("requested", command.On);
+            w.WriteBoolean("ok", result == command.On);
+            if (result is { } relay)
+            {
+                w.WriteBoolean("relay", relay);
+            }
+
+            w.WriteString("ts", OneM2mTimestamp.Format(_time.GetUtcNow()));
+            w.WriteEndObject();
+        }
+
+        var cin = new ContentInstance
+        {
+            // Idempotent per command: a retried write-back meets 4105.
+            ResourceName = "s-" + SanitizeName(command.CommandId),
+            ContentInfo = "application/json:0",
+            Content = JsonSerializer.SerializeToElement(System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan), OneM2mJsonContext.Default.String),
+        };
+        if (result is { } state)
+        {
+            _reportedSwitch[(command.DeviceId, command.Channel)] = state;
+        }
+
+        return _client.CreateContentInstanceAsync(ChannelPath(device, command.Channel) + "/" + ResourceNames.State, cin, ct);
+    }
+
+    private async Task<ResponsePrimitive> ReportSwitchStateAsync(DeviceState device, int channel, bool on, string why, CancellationToken ct)
+    {
+        // Record first: the notification caused by this very update must be recognised as ours.
+        _reportedSwitch[(device.Descriptor.Id, channel)] = on;
+        byte[] body = ReadingJson.FlexContainer(_options.Sdt.BinarySwitchKey, "", "", (_options.Sdt.SwitchStateDataPoint, on));
+        ResponsePrimitive r = await _client.UpdateRawAsync(ChannelPath(device, channel) + "/" + ResourceNames.BinarySwitch, body, ct).ConfigureAwait(false);
+        if (!r.IsSuccess && _logger.IsEnabled(LogLevel.Debug))
+        {
+            _logger.LogDebug("oneM2M: reporting switch state ({Why}) failed: {Response}", why, r);
+        }
+
+        return r;
+    }
+
+    private static string SanitizeName(string s)
+    {
+        Span<char> buffer = s.Length <= 128 ? stackalloc char[s.Length] : new char[s.Length];
+        for (int i = 0; i < s.Length; i++)
+        {
+            char c = s[i];
+            buffer[i] = char.IsAsciiLetterOrDigit(c) || c is '_' or '-' ? c : '-';
+        }
+
+        return new string(buffer);
+    }
+
+    /// <summary>
+    /// Polling fallback for a gateway the CSE cannot reach (no poa / NAT): long-polls <c>&lt;AE&gt;/pch/pcu</c> and
+    /// handles the notifications it returns (wrapped in <c>m2m:rqp</c>). Runs until cancelled.
+    /// </summary>
+    public async Task RunPollingAsync(CancellationToken cancellationToken)
+    {
+        TimeSpan backoff = TimeSpan.FromSeconds(1);
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                if (!await EnsureRegisteredAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    await Task.Delay(backoff, _time, cancellationToken).ConfigureAwait(false);
+                    backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(60).Ticks));
+                    continue;
+                }
+
+                ResponsePrimitive r = await _client.RetrieveAsync(_options.AeName + "/" + ResourceNames.PollingChannel + "/pcu",
+                    timeout: _options.PollTimeout + TimeSpan.FromSeconds(5), cancellationToken: cancellationToken).ConfigureAwait(false);
+                if (r.IsSuccess)
+                {
+                    backoff = TimeSpan.FromSeconds(1);
+                    await HandlePolledAsync(r, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+
+                if (r.Outcome == ResponseOutcome.Timeout || r.StatusCode == ResponseStatusCode.RequestTimeout)
+                {
+                    continue; // nothing to deliver within the long-poll window
+                }
+
+                if (r.Outcome == ResponseOutcome.NotFound)
+                {
+                    Interlocked.Exchange(ref _registeredGeneration, 0);
+                }
+
+                await Task.Delay(backoff, _time, cancellationToken).ConfigureAwait(false);
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(60).Ticks));
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task HandlePolledAsync(ResponsePrimitive response, CancellationToken ct)
+    {
+        RequestPrimitiveJson? rqp = response.ReadResource(RequestPrimitiveJson.RootKey, OneM2mJsonContext.Default.RequestPrimitiveJson);
+        if (rqp?.Content is not { } pc || pc.ValueKind != JsonValueKind.Object
+            || !pc.TryGetProperty(Notification.RootKey, out JsonElement sgnElement))
+        {
+            _logger.LogWarning("oneM2M: pollingChannel returned something that is not a notification");
+            return;
+        }
+
+        Notification? sgn = sgnElement.Deserialize(OneM2mJsonContext.Default.Notification);
+        if (sgn is not null && NotificationMessage.TryCreate(sgn, out NotificationMessage? message, rqp.From, rqp.RequestIdentifier))
+        {
+            await HandleNotificationAsync(message!, ct).ConfigureAwait(false);
+        }
+    }
+
+    public void Dispose()
+    {
+        _registerLock.Dispose();
+        foreach (DeviceState device in _devices.Values)
+        {
+            device.Lock.Dispose();
+        }
+    }
+}
