@@ -13,9 +13,11 @@ namespace ActiveGate.Outbox;
 /// <list type="bullet">
 /// <item><see cref="AppendAsync"/> completes only after the record is on disk (group commit: one writer thread
 /// writes everything queued since the last fsync, then fsyncs once).</item>
-/// <item>Delivery reads in sequence order (<see cref="PeekBatch"/>) and acknowledges a prefix
-/// (<see cref="Acknowledge"/>); the cursor is persisted at most every <see cref="OutboxOptions.CursorPersistInterval"/>,
-/// so after a crash a few records are re-delivered (at least once; the upstream names make that idempotent).</item>
+/// <item>Each reader (one per upstream service) has an <see cref="OutboxCursor"/>: it reads in sequence order
+/// (<see cref="OutboxCursor.PeekBatch"/>) and acknowledges a prefix (<see cref="OutboxCursor.Acknowledge"/>); its
+/// position is persisted at most every <see cref="OutboxOptions.CursorPersistInterval"/>, so after a crash a few
+/// records are re-delivered (at least once; the upstream names make that idempotent). A record stays until every
+/// cursor has passed it. The methods on the outbox itself work on <see cref="DefaultCursor"/>.</item>
 /// <item>Bounded by <see cref="OutboxOptions.MaxBytes"/> and <see cref="OutboxOptions.MaxAge"/>: the oldest records
 /// are dropped with a counter and a warning, never silently.</item>
 /// <item>On open, a torn or corrupt tail is detected (length, CRC, sequence) and truncated; never fatal.</item>
@@ -32,25 +34,21 @@ public sealed class DurableOutbox : IAsyncDisposable, IDisposable
     private readonly string _directory;
     private readonly object _gate = new(); // object, not Lock: the writer uses Monitor.Wait/Pulse on it
     private readonly List<PendingAppend> _appendQueue = [];
-    private readonly Queue<Pending> _pending = new();
+    // Records some cursor has not passed, in sequence order; the live part starts at _retainedHead (removal from the
+    // front is amortised: the list is compacted once the dead prefix is large).
+    private readonly List<Pending> _retained = [];
     private readonly List<SegmentInfo> _segments = [];
-    private readonly Queue<(long Ticks, long Delivered)> _rateSamples = new();
+    private readonly List<OutboxCursor> _cursors = [];
     private readonly Thread _writer;
-    private readonly OutboxCursorFile _cursorFile;
+    private int _retainedHead;
     private TaskCompletionSource _pendingSignal = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private TaskCompletionSource? _depthWaiter;
-    private int _depthWanted;
     private FileStream? _active;
     private SegmentInfo? _activeSegment;
     private long _nextSequence;
-    private long _cursor;
     private long _pendingBytes;
     private long _appended;
     private long _commits;
-    private long _delivered;
     private long _dropped;
-    private long _rejected;
-    private long _lastCursorPersistTicks;
     private bool _stopping;
     private bool _writerIdle;
     private AppendRate _appendRate;
@@ -105,10 +103,27 @@ public sealed class DurableOutbox : IAsyncDisposable, IDisposable
         _logger = logger;
         _directory = Path.GetFullPath(options.Directory);
         Directory.CreateDirectory(_directory);
-        _cursorFile = new OutboxCursorFile(Path.Combine(_directory, "cursor"), !options.UnsafeSkipFsync);
-        _cursor = _cursorFile.Sequence;
+        DefaultCursor = new OutboxCursor(this, DefaultCursorName, new OutboxCursorFile(CursorPath(DefaultCursorName), !options.UnsafeSkipFsync));
+        _cursors.Add(DefaultCursor);
+        foreach (string file in Directory.GetFiles(_directory, "cursor.*"))
+        {
+            // The pattern also matches "cursor" itself (".*" matches no extension too).
+            string fileName = Path.GetFileName(file);
+            string name = fileName.Length > "cursor.".Length ? fileName["cursor.".Length..] : "";
+            if (IsValidCursorName(name) && name != DefaultCursorName)
+            {
+                _cursors.Add(new OutboxCursor(this, name, new OutboxCursorFile(file, !options.UnsafeSkipFsync)));
+            }
+        }
+
         _writer = new Thread(WriterLoop) { IsBackground = true, Name = "outbox-writer" };
     }
+
+    /// <summary>The name of <see cref="DefaultCursor"/>; its position is kept in the file <c>cursor</c>.</summary>
+    public const string DefaultCursorName = "default";
+
+    /// <summary>The first reader (the readings' platform); the outbox's own reading methods work on it.</summary>
+    public OutboxCursor DefaultCursor { get; }
 
     /// <summary>Bytes cut off torn or corrupt tails during <see cref="Open"/>.</summary>
     public long TruncatedBytesAtOpen { get; private set; }
@@ -133,14 +148,47 @@ public sealed class DurableOutbox : IAsyncDisposable, IDisposable
             throw;
         }
 
-        outbox._lastCursorPersistTicks = outbox._time.GetTimestamp();
+        foreach (OutboxCursor cursor in outbox._cursors)
+        {
+            cursor.LastPersistTicks = outbox._time.GetTimestamp();
+        }
+
         outbox._writer.Start();
         return outbox;
+    }
+
+    private string CursorPath(string name) => Path.Combine(_directory, name == DefaultCursorName ? "cursor" : "cursor." + name);
+
+    private static bool IsValidCursorName(string name)
+        => name.Length is > 0 and <= 64 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
+
+    /// <summary>The lowest position of any cursor: everything after it is still needed by someone.</summary>
+    private long MinimumPosition()
+    {
+        long min = long.MaxValue;
+        foreach (OutboxCursor c in _cursors)
+        {
+            min = Math.Min(min, c.Acknowledged);
+        }
+
+        return min;
+    }
+
+    private long MinimumPersisted()
+    {
+        long min = long.MaxValue;
+        foreach (OutboxCursor c in _cursors)
+        {
+            min = Math.Min(min, c.File.Sequence);
+        }
+
+        return min;
     }
 
     private void Recover()
     {
         long lastSequence = 0;
+        long needed = MinimumPosition();
         string[] files = Directory.GetFiles(_directory, "*" + SegmentExtension);
         Array.Sort(files, StringComparer.Ordinal);
         byte[] buffer = [];
@@ -198,11 +246,11 @@ public sealed class DurableOutbox : IAsyncDisposable, IDisposable
                     break;
                 }
 
-                if (sequence > _cursor)
+                if (sequence > needed)
                 {
                     byte[] payload = data.Slice(offset + OutboxRecordFormat.RecordHeaderSize, payloadLength).ToArray();
                     var pending = new Pending(sequence, acceptedMs, payload);
-                    _pending.Enqueue(pending);
+                    _retained.Add(pending);
                     _pendingBytes += pending.DiskSize;
                 }
 
@@ -226,8 +274,8 @@ public sealed class DurableOutbox : IAsyncDisposable, IDisposable
             _segments.Add(segment);
         }
 
-        _nextSequence = Math.Max(lastSequence, _cursor) + 1;
-        int recovered = _pending.Count;
+        _nextSequence = Math.Max(lastSequence, _cursors.Max(c => c.Acknowledged)) + 1;
+        int recovered = _retained.Count;
         if (recovered > 0 && _logger.IsEnabled(LogLevel.Information))
         {
             _logger.LogInformation("outbox: recovered {Count} undelivered records ({Bytes} bytes), next sequence {Next}",
@@ -404,7 +452,7 @@ public sealed class DurableOutbox : IAsyncDisposable, IDisposable
         {
             foreach (Pending p in committed)
             {
-                _pending.Enqueue(p);
+                _retained.Add(p);
                 _pendingBytes += p.DiskSize;
             }
 
@@ -412,10 +460,13 @@ public sealed class DurableOutbox : IAsyncDisposable, IDisposable
             _commits++;
             EnforceBoundsLocked();
             _pendingSignal.TrySetResult();
-            if (_depthWaiter is not null && _pending.Count >= _depthWanted)
+            foreach (OutboxCursor cursor in _cursors)
             {
-                _depthWaiter.TrySetResult();
-                _depthWaiter = null;
+                if (cursor.DepthWaiter is not null && DepthLocked(cursor) >= cursor.DepthWanted)
+                {
+                    cursor.DepthWaiter.TrySetResult();
+                    cursor.DepthWaiter = null;
+                }
             }
         }
 
@@ -469,13 +520,146 @@ public sealed class DurableOutbox : IAsyncDisposable, IDisposable
         _activeSegment = null;
     }
 
-    /// <summary>Completes when at least one record is waiting for delivery.</summary>
-    public Task WaitForPendingAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Opens (or creates) the named reader. A new one starts after the newest record (it gets what is accepted from now
+    /// on) unless <paramref name="startAt"/> names a position; its position is persisted at once so a restart keeps it.
+    /// </summary>
+    public OutboxCursor OpenCursor(string name, long? startAt = null)
+    {
+        if (!IsValidCursorName(name))
+        {
+            throw new ArgumentException("cursor names are 1 to 64 letters, digits, '-' or '_'", nameof(name));
+        }
+
+        OutboxCursor cursor;
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_stopping, this);
+            OutboxCursor? existing = _cursors.Find(c => c.Name == name);
+            if (existing is not null)
+            {
+                return existing;
+            }
+
+            long position = startAt ?? (_nextSequence - 1);
+            long oldestHeld = _retainedHead < _retained.Count ? _retained[_retainedHead].Sequence - 1 : _nextSequence - 1;
+            cursor = new OutboxCursor(this, name, new OutboxCursorFile(CursorPath(name), !_options.UnsafeSkipFsync))
+            {
+                // Records already gone from the log cannot be read again: start no earlier than what is held.
+                Acknowledged = Math.Clamp(position, oldestHeld, _nextSequence - 1),
+                LastPersistTicks = _time.GetTimestamp(),
+            };
+            _cursors.Add(cursor);
+        }
+
+        PersistCursor(cursor);
+        return cursor;
+    }
+
+    /// <summary>Removes a reader and its file; records only it still needed are released.</summary>
+    public void RemoveCursor(OutboxCursor cursor)
+    {
+        ArgumentNullException.ThrowIfNull(cursor);
+        if (cursor == DefaultCursor)
+        {
+            throw new InvalidOperationException("the default cursor cannot be removed");
+        }
+
+        lock (_gate)
+        {
+            if (!_cursors.Remove(cursor))
+            {
+                return;
+            }
+
+            cursor.Removed = true;
+            cursor.DepthWaiter?.TrySetCanceled(CancellationToken.None);
+            ReleaseLocked();
+        }
+
+        lock (cursor.File)
+        {
+            cursor.File.Dispose();
+        }
+
+        File.Delete(CursorPath(cursor.Name));
+        DeleteDeliveredSegments(keepLast: true);
+    }
+
+    /// <summary>The readers, the default one first.</summary>
+    public IReadOnlyList<OutboxCursor> Cursors
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _cursors];
+            }
+        }
+    }
+
+    internal long PositionOf(OutboxCursor cursor)
+    {
+        lock (_gate)
+        {
+            return cursor.Acknowledged;
+        }
+    }
+
+    /// <summary>Index in _retained of the first record after <paramref name="sequence"/> (binary search; the list is in sequence order).</summary>
+    private int IndexAfter(long sequence)
+    {
+        int lo = _retainedHead, hi = _retained.Count;
+        while (lo < hi)
+        {
+            int mid = lo + ((hi - lo) / 2);
+            if (_retained[mid].Sequence <= sequence)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid;
+            }
+        }
+
+        return lo;
+    }
+
+    private int DepthLocked(OutboxCursor cursor) => _retained.Count - IndexAfter(cursor.Acknowledged);
+
+    /// <summary>Drops what every cursor has passed from memory (the segments go when the persisted positions pass them).</summary>
+    private void ReleaseLocked()
+    {
+        long min = MinimumPosition();
+        while (_retainedHead < _retained.Count && _retained[_retainedHead].Sequence <= min)
+        {
+            _pendingBytes -= _retained[_retainedHead].DiskSize;
+            _retained[_retainedHead] = default;
+            _retainedHead++;
+        }
+
+        if (_retainedHead == _retained.Count)
+        {
+            _retained.Clear();
+            _retainedHead = 0;
+        }
+        else if (_retainedHead > 1024 && _retainedHead > _retained.Count / 2)
+        {
+            _retained.RemoveRange(0, _retainedHead);
+            _retainedHead = 0;
+        }
+    }
+
+    /// <summary>Completes when at least one record is waiting for delivery (default cursor).</summary>
+    public Task WaitForPendingAsync(CancellationToken cancellationToken) => WaitForPendingAsync(DefaultCursor, cancellationToken);
+
+    internal Task WaitForPendingAsync(OutboxCursor cursor, CancellationToken cancellationToken)
     {
         Task signal;
         lock (_gate)
         {
-            if (_pending.Count > 0)
+            if (DepthLocked(cursor) > 0)
             {
                 return Task.CompletedTask;
             }
@@ -491,62 +675,62 @@ public sealed class DurableOutbox : IAsyncDisposable, IDisposable
         return signal.WaitAsync(cancellationToken);
     }
 
-    /// <summary>Completes once at least <paramref name="depth"/> records wait for delivery (one waiter at a time).</summary>
-    public Task WaitForDepthAsync(int depth, CancellationToken cancellationToken)
+    /// <summary>Completes once at least <paramref name="depth"/> records wait for delivery (default cursor; one waiter at a time).</summary>
+    public Task WaitForDepthAsync(int depth, CancellationToken cancellationToken) => WaitForDepthAsync(DefaultCursor, depth, cancellationToken);
+
+    internal Task WaitForDepthAsync(OutboxCursor cursor, int depth, CancellationToken cancellationToken)
     {
         lock (_gate)
         {
-            if (_pending.Count >= depth)
+            if (DepthLocked(cursor) >= depth)
             {
                 return Task.CompletedTask;
             }
 
-            _depthWaiter?.TrySetCanceled(CancellationToken.None);
-            _depthWaiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            _depthWanted = depth;
-            return _depthWaiter.Task.WaitAsync(cancellationToken);
+            cursor.DepthWaiter?.TrySetCanceled(CancellationToken.None);
+            cursor.DepthWaiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            cursor.DepthWanted = depth;
+            return cursor.DepthWaiter.Task.WaitAsync(cancellationToken);
         }
     }
 
-    /// <summary>
-    /// How long until a delivery batch is worth sending: zero once <paramref name="batchSize"/> records wait or the oldest
-    /// has waited <paramref name="linger"/>; null when nothing waits.
-    /// </summary>
-    public TimeSpan? TimeUntilBatchDue(int batchSize, TimeSpan linger)
+    /// <summary>See <see cref="OutboxCursor.TimeUntilBatchDue"/> (default cursor).</summary>
+    public TimeSpan? TimeUntilBatchDue(int batchSize, TimeSpan linger) => TimeUntilBatchDue(DefaultCursor, batchSize, linger);
+
+    internal TimeSpan? TimeUntilBatchDue(OutboxCursor cursor, int batchSize, TimeSpan linger)
     {
         lock (_gate)
         {
-            if (_pending.Count == 0)
+            int first = IndexAfter(cursor.Acknowledged);
+            int depth = _retained.Count - first;
+            if (depth == 0)
             {
                 return null;
             }
 
-            if (_pending.Count >= batchSize)
+            if (depth >= batchSize)
             {
                 return TimeSpan.Zero;
             }
 
-            TimeSpan waited = _time.GetUtcNow() - DateTimeOffset.FromUnixTimeMilliseconds(_pending.Peek().AcceptedUnixMs);
+            TimeSpan waited = _time.GetUtcNow() - DateTimeOffset.FromUnixTimeMilliseconds(_retained[first].AcceptedUnixMs);
             return waited >= linger ? TimeSpan.Zero : linger - waited;
         }
     }
 
-    /// <summary>Copies up to <paramref name="max"/> oldest undelivered entries into <paramref name="into"/>.</summary>
-    public int PeekBatch(int max, List<OutboxEntry> into)
+    /// <summary>Copies up to <paramref name="max"/> oldest undelivered entries into <paramref name="into"/> (default cursor).</summary>
+    public int PeekBatch(int max, List<OutboxEntry> into) => PeekBatch(DefaultCursor, max, into);
+
+    internal int PeekBatch(OutboxCursor cursor, int max, List<OutboxEntry> into)
     {
         ArgumentNullException.ThrowIfNull(into);
         lock (_gate)
         {
             int n = 0;
-            foreach (Pending p in _pending)
+            for (int i = IndexAfter(cursor.Acknowledged); i < _retained.Count && n < max; i++, n++)
             {
-                if (n == max)
-                {
-                    break;
-                }
-
+                Pending p = _retained[i];
                 into.Add(new OutboxEntry(p.Sequence, DateTimeOffset.FromUnixTimeMilliseconds(p.AcceptedUnixMs), p.Payload));
-                n++;
             }
 
             return n;
@@ -554,60 +738,56 @@ public sealed class DurableOutbox : IAsyncDisposable, IDisposable
     }
 
     /// <summary>
-    /// Marks every entry up to and including <paramref name="sequence"/> as handled: <paramref name="delivered"/> of them
-    /// were delivered and <paramref name="rejected"/> permanently refused (counted and logged by the caller).
+    /// Marks every entry up to and including <paramref name="sequence"/> as handled by the default cursor:
+    /// <paramref name="delivered"/> of them were delivered and <paramref name="rejected"/> permanently refused.
     /// </summary>
-    public void Acknowledge(long sequence, int delivered, int rejected = 0)
+    public void Acknowledge(long sequence, int delivered, int rejected = 0) => Acknowledge(DefaultCursor, sequence, delivered, rejected);
+
+    internal void Acknowledge(OutboxCursor cursor, long sequence, int delivered, int rejected)
     {
         bool persist;
         lock (_gate)
         {
-            while (_pending.Count > 0 && _pending.Peek().Sequence <= sequence)
-            {
-                Pending p = _pending.Dequeue();
-                _pendingBytes -= p.DiskSize;
-            }
-
-            _cursor = Math.Max(_cursor, sequence);
-            _delivered += delivered;
-            _rejected += rejected;
-            long now = _time.GetTimestamp();
-            if (_rateSamples.Count == 0 || _time.GetElapsedTime(_rateSamples.Last().Ticks, now) >= TimeSpan.FromSeconds(1))
-            {
-                _rateSamples.Enqueue((now, _delivered));
-                while (_rateSamples.Count > 11)
-                {
-                    _rateSamples.Dequeue();
-                }
-            }
-
-            persist = _time.GetElapsedTime(_lastCursorPersistTicks, now) >= _options.CursorPersistInterval;
-        }
-
-        if (persist)
-        {
-            PersistCursor();
-        }
-    }
-
-    /// <summary>Writes the cursor (fsync) and deletes segments that hold nothing undelivered.</summary>
-    public void PersistCursor()
-    {
-        long cursor;
-        lock (_gate)
-        {
-            cursor = _cursor;
-            _lastCursorPersistTicks = _time.GetTimestamp();
-        }
-
-        lock (_cursorFile)
-        {
-            if (_disposed)
+            if (cursor.Removed)
             {
                 return;
             }
 
-            _cursorFile.Write(cursor);
+            cursor.Acknowledged = Math.Max(cursor.Acknowledged, sequence);
+            cursor.Delivered += delivered;
+            cursor.Rejected += rejected;
+            cursor.SampleRate(_time, record: true);
+            ReleaseLocked();
+            persist = cursor.PersistEveryAcknowledgement
+                || _time.GetElapsedTime(cursor.LastPersistTicks) >= _options.CursorPersistInterval;
+        }
+
+        if (persist)
+        {
+            PersistCursor(cursor);
+        }
+    }
+
+    /// <summary>Writes the default cursor (fsync) and deletes segments that hold nothing undelivered.</summary>
+    public void PersistCursor() => PersistCursor(DefaultCursor);
+
+    internal void PersistCursor(OutboxCursor cursor)
+    {
+        long position;
+        lock (_gate)
+        {
+            position = cursor.Acknowledged;
+            cursor.LastPersistTicks = _time.GetTimestamp();
+        }
+
+        lock (cursor.File)
+        {
+            if (_disposed || cursor.Removed)
+            {
+                return;
+            }
+
+            cursor.File.Write(position);
         }
 
         DeleteDeliveredSegments(keepLast: true);
@@ -616,9 +796,9 @@ public sealed class DurableOutbox : IAsyncDisposable, IDisposable
     private void DeleteDeliveredSegments(bool keepLast)
     {
         List<SegmentInfo> doomed;
-        long persisted = _cursorFile.Sequence;
         lock (_gate)
         {
+            long persisted = MinimumPersisted();
             int limit = keepLast ? _segments.Count - 1 : _segments.Count;
             doomed = [];
             for (int i = 0; i < limit; i++)
@@ -664,9 +844,9 @@ public sealed class DurableOutbox : IAsyncDisposable, IDisposable
         long sizeTarget = _pendingBytes > _options.MaxBytes ? _options.MaxBytes / 10 * 9 : long.MaxValue;
         int droppedBySize = 0, droppedByAge = 0;
         long firstDropped = 0, lastDropped = 0;
-        while (_pending.Count > 0)
+        while (_retainedHead < _retained.Count)
         {
-            Pending head = _pending.Peek();
+            Pending head = _retained[_retainedHead];
             bool tooOld = head.AcceptedUnixMs < oldestAllowedMs;
             bool tooBig = _pendingBytes > sizeTarget;
             if (!tooOld && !tooBig)
@@ -674,9 +854,18 @@ public sealed class DurableOutbox : IAsyncDisposable, IDisposable
                 break;
             }
 
-            _pending.Dequeue();
+            _retained[_retainedHead] = default;
+            _retainedHead++;
             _pendingBytes -= head.DiskSize;
-            _cursor = Math.Max(_cursor, head.Sequence);
+            foreach (OutboxCursor cursor in _cursors)
+            {
+                if (cursor.Acknowledged < head.Sequence)
+                {
+                    cursor.Acknowledged = head.Sequence;
+                    cursor.Dropped++;
+                }
+            }
+
             firstDropped = firstDropped == 0 ? head.Sequence : firstDropped;
             lastDropped = head.Sequence;
             if (tooOld)
@@ -691,6 +880,7 @@ public sealed class DurableOutbox : IAsyncDisposable, IDisposable
 
         if (droppedByAge + droppedBySize > 0)
         {
+            ReleaseLocked();
             _dropped += droppedByAge + droppedBySize;
             _logger.LogWarning(
                 "outbox: dropped {Count} undelivered records (seq {First}..{Last}; {BySize} over MaxBytes {MaxBytes}, {ByAge} older than {MaxAge}); total dropped {Total}",
@@ -698,41 +888,47 @@ public sealed class DurableOutbox : IAsyncDisposable, IDisposable
         }
     }
 
+    /// <summary>The outbox as a whole, with delivery counted by the default cursor.</summary>
     public OutboxStats GetStats()
     {
         lock (_gate)
         {
-            TimeSpan? oldestAge = _pending.Count == 0
-                ? null
-                : _time.GetUtcNow() - DateTimeOffset.FromUnixTimeMilliseconds(_pending.Peek().AcceptedUnixMs);
-            double rate = 0;
-            if (_rateSamples.Count > 0)
-            {
-                (long ticks, long delivered) = _rateSamples.Peek();
-                TimeSpan elapsed = _time.GetElapsedTime(ticks);
-                if (elapsed > TimeSpan.FromMilliseconds(500))
-                {
-                    rate = (_delivered - delivered) / elapsed.TotalSeconds;
-                }
-            }
-
+            OutboxCursorStats reader = GetStatsLocked(DefaultCursor);
             return new OutboxStats(
-                Depth: _pending.Count,
+                Depth: reader.Depth,
                 PendingBytes: _pendingBytes,
                 DiskBytes: _segments.Sum(s => s.Length),
-                OldestAge: oldestAge,
+                OldestAge: reader.OldestAge,
                 Appended: _appended,
                 Commits: _commits,
-                Delivered: _delivered,
+                Delivered: reader.Delivered,
                 Dropped: _dropped,
-                Rejected: _rejected,
-                DeliveredPerSecond: rate,
+                Rejected: reader.Rejected,
+                DeliveredPerSecond: reader.DeliveredPerSecond,
                 TruncatedBytesAtOpen: TruncatedBytesAtOpen,
                 Segments: _segments.Count);
         }
     }
 
-    /// <summary>Stops accepting, waits for queued appends to become durable, persists the cursor and closes the files.</summary>
+    internal OutboxCursorStats GetStats(OutboxCursor cursor)
+    {
+        lock (_gate)
+        {
+            return GetStatsLocked(cursor);
+        }
+    }
+
+    private OutboxCursorStats GetStatsLocked(OutboxCursor cursor)
+    {
+        int first = IndexAfter(cursor.Acknowledged);
+        TimeSpan? oldestAge = first == _retained.Count
+            ? null
+            : _time.GetUtcNow() - DateTimeOffset.FromUnixTimeMilliseconds(_retained[first].AcceptedUnixMs);
+        return new OutboxCursorStats(cursor.Name, cursor.Acknowledged, _retained.Count - first, oldestAge,
+            cursor.Delivered, cursor.Rejected, cursor.Dropped, cursor.SampleRate(_time, record: false));
+    }
+
+    /// <summary>Stops accepting, waits for queued appends to become durable, persists the cursors and closes the files.</summary>
     public void Dispose()
     {
         lock (_gate)
@@ -751,22 +947,28 @@ public sealed class DurableOutbox : IAsyncDisposable, IDisposable
             _writer.Join();
         }
 
-        if (_segments.Count > 0 || _cursor != _cursorFile.Sequence)
+        foreach (OutboxCursor cursor in Cursors)
         {
-            try
+            if (_segments.Count > 0 || cursor.Acknowledged != cursor.File.Sequence)
             {
-                PersistCursor();
-            }
-            catch (IOException ex)
-            {
-                _logger.LogWarning(ex, "outbox: could not persist the cursor at shutdown (records will be re-delivered)");
+                try
+                {
+                    PersistCursor(cursor);
+                }
+                catch (IOException ex)
+                {
+                    _logger.LogWarning(ex, "outbox: could not persist cursor {Cursor} at shutdown (records will be re-delivered)", cursor.Name);
+                }
             }
         }
 
-        lock (_cursorFile)
+        foreach (OutboxCursor cursor in Cursors)
         {
-            _disposed = true;
-            _cursorFile.Dispose();
+            lock (cursor.File)
+            {
+                _disposed = true;
+                cursor.File.Dispose();
+            }
         }
 
         CloseActive();

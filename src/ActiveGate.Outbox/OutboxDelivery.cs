@@ -4,7 +4,8 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace ActiveGate.Outbox;
 
 /// <summary>
-/// Drains a <see cref="DurableOutbox"/> through an <see cref="IOutboxSender"/>: in sequence order, at least once.
+/// Drains one reader (<see cref="OutboxCursor"/>) of a <see cref="DurableOutbox"/> through an <see cref="IOutboxSender"/>:
+/// in sequence order, at least once.
 /// A retryable failure stops the batch at that entry and retries from it after an exponential back-off
 /// (TimeProvider-driven), so nothing is skipped or reordered during an outage; permanently refused entries are
 /// counted as rejected and logged, so one bad record cannot block the queue.
@@ -13,15 +14,22 @@ public sealed class OutboxDelivery
 {
     private static readonly TimeSpan s_idleBoundsCheck = TimeSpan.FromMinutes(1);
 
-    private readonly DurableOutbox _outbox;
+    private readonly OutboxCursor _outbox;
     private readonly IOutboxSender _sender;
+    private CancellationTokenSource? _backoffCts;
+    private volatile bool _retryRequested;
     private readonly OutboxOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
 
     public OutboxDelivery(DurableOutbox outbox, IOutboxSender sender, OutboxOptions options, TimeProvider? timeProvider = null, ILogger<OutboxDelivery>? logger = null)
+        : this((outbox ?? throw new ArgumentNullException(nameof(outbox))).DefaultCursor, sender, options, timeProvider, logger)
     {
-        _outbox = outbox ?? throw new ArgumentNullException(nameof(outbox));
+    }
+
+    public OutboxDelivery(OutboxCursor cursor, IOutboxSender sender, OutboxOptions options, TimeProvider? timeProvider = null, ILogger<OutboxDelivery>? logger = null)
+    {
+        _outbox = cursor ?? throw new ArgumentNullException(nameof(cursor));
         _sender = sender ?? throw new ArgumentNullException(nameof(sender));
         _options = options ?? throw new ArgumentNullException(nameof(options));
         _time = timeProvider ?? TimeProvider.System;
@@ -30,6 +38,20 @@ public sealed class OutboxDelivery
 
     /// <summary>Consecutive failed attempts (0 while healthy).</summary>
     public int ConsecutiveFailures { get; private set; }
+
+    /// <summary>The reader this loop drains.</summary>
+    public OutboxCursor Cursor => _outbox;
+
+    /// <summary>
+    /// Ends a back-off wait now and starts again from the initial delay: the sender changed (a new upstream), so the
+    /// failures so far say nothing about the next attempt.
+    /// </summary>
+    public void RetryNow()
+    {
+        ConsecutiveFailures = 0;
+        _retryRequested = true; // also covers a back-off that has not started waiting yet
+        Volatile.Read(ref _backoffCts)?.Cancel();
+    }
 
     /// <summary>Runs until cancelled.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
@@ -92,8 +114,29 @@ public sealed class OutboxDelivery
                     _logger.LogWarning("outbox: delivery failed ({Failures} in a row), retrying in {Delay}", ConsecutiveFailures, backoff);
                 }
 
-                await Task.Delay(backoff, _time, cancellationToken).ConfigureAwait(false);
-                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, _options.RetryMaxDelay.Ticks));
+                using (var backoffCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+                {
+                    Volatile.Write(ref _backoffCts, backoffCts);
+                    try
+                    {
+                        if (_retryRequested)
+                        {
+                            backoffCts.Cancel();
+                        }
+
+                        await Task.Delay(backoff, _time, backoffCts.Token).ConfigureAwait(false);
+                        backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, _options.RetryMaxDelay.Ticks));
+                    }
+                    catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                    {
+                        _retryRequested = false;
+                        backoff = _options.RetryInitialDelay;
+                    }
+                    finally
+                    {
+                        Volatile.Write(ref _backoffCts, null);
+                    }
+                }
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
