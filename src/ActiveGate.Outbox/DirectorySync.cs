@@ -8,7 +8,7 @@ namespace ActiveGate.Outbox;
 /// alone does not guarantee that, fsync(2) NOTES). .NET cannot open a directory as a file, hence the P/Invoke.
 /// A no-op where unsupported; failures are reported, never thrown (the data itself is already synced).
 /// </summary>
-internal static partial class DirectorySync
+public static partial class DirectorySync
 {
     private const int ReadOnlyDirectory = 0x10000; // O_RDONLY | O_DIRECTORY (Linux)
 

@@ -32,6 +32,10 @@ public sealed class OneM2mInterworking : IDisposable
     private readonly ConcurrentDictionary<(string DeviceId, int Channel), bool> _reportedSwitch = new();
     private readonly SemaphoreSlim _registerLock = new(1, 1);
     private long _registeredGeneration;
+
+    // Paths below the CSEBase that the platform already had when this interworking prepared (discovery): their creates
+    // are skipped once, so moving back to a platform used before costs one round trip, not one per resource.
+    private volatile HashSet<string>? _known;
     private long _commandsExecuted;
     private int _relearning;
 
@@ -73,7 +77,13 @@ public sealed class OneM2mInterworking : IDisposable
     private long CurrentGeneration => _client.Endpoints.Current.Generation;
 
     /// <summary>Registers the gateway AE (or adopts the existing one, updating its poa/rr), idempotently, once per endpoint generation.</summary>
-    public async Task<bool> EnsureRegisteredAsync(CancellationToken cancellationToken = default)
+    public Task<bool> EnsureRegisteredAsync(CancellationToken cancellationToken = default) => EnsureRegisteredAsync(null, cancellationToken);
+
+    /// <param name="probe">
+    /// A read of the AE and a discovery below it, sent together with the CREATE: when the AE exists they tell whether
+    /// its reachability and polling channel are already right, so adopting it costs no further round trip.
+    /// </param>
+    private async Task<bool> EnsureRegisteredAsync(Task<ResponsePrimitive[]>? probe, CancellationToken cancellationToken)
     {
         long generation = CurrentGeneration;
         if (generation == 0)
@@ -105,34 +115,44 @@ public sealed class OneM2mInterworking : IDisposable
                 ExpirationTime = ExpirationTime(),
             };
             ResponsePrimitive r = await _client.CreateAeAsync(ae, cancellationToken).ConfigureAwait(false);
+            bool needPollingChannel = !_options.Reachable;
             if (r.Outcome is ResponseOutcome.AlreadyExists or ResponseOutcome.AlreadyRegistered)
             {
                 // Registered before (restart, or a CSE that kept us): adopt it and make the poa current.
-                r = await _client.UpdateRawAsync(_options.AeName, ReachabilityUpdate(), cancellationToken).ConfigureAwait(false);
+                bool needUpdate = true;
+                if (probe is not null)
+                {
+                    ResponsePrimitive[] probed = await probe.ConfigureAwait(false);
+                    ApplicationEntity? existing = probed[0].ReadResource(ApplicationEntity.RootKey, OneM2mJsonContext.Default.ApplicationEntity);
+                    needUpdate = existing is null || existing.RequestReachability != _options.Reachable
+                        || !(existing.PointOfAccess ?? []).SequenceEqual(_options.PointOfAccess);
+                    _known = probed[1].IsSuccess ? ParseDiscovery(probed[1]) : null;
+                    needPollingChannel &= _known?.Contains(_options.AeName + "/" + ResourceNames.PollingChannel) != true;
+                }
+
+                Task<bool> pollingChannel = needPollingChannel ? EnsurePollingChannelAsync(cancellationToken) : Task.FromResult(true);
+                if (needUpdate)
+                {
+                    r = await _client.UpdateRawAsync(_options.AeName, ReachabilityUpdate(), cancellationToken).ConfigureAwait(false);
+                }
+
+                needPollingChannel = false;
+                if (!await pollingChannel.ConfigureAwait(false))
+                {
+                    return false;
+                }
             }
 
             if (!r.IsSuccess)
             {
                 _logger.LogWarning("oneM2M: AE registration at generation {Generation} failed: {Response}", r.EndpointGeneration, r);
+                LastProblem = "AE registration failed: " + r;
                 return false;
             }
 
-            if (!_options.Reachable)
+            if (needPollingChannel && !await EnsurePollingChannelAsync(cancellationToken).ConfigureAwait(false))
             {
-                ResponsePrimitive pch = await _client.CreateAsync(_options.AeName, ResourceType.PollingChannel, PollingChannel.RootKey,
-                    new PollingChannel { ResourceName = ResourceNames.PollingChannel }, OneM2mJsonContext.Default.PollingChannel,
-                    ResultContent.Nothing, cancellationToken: cancellationToken).ConfigureAwait(false);
-                if (pch.Outcome == ResponseOutcome.BadRequest)
-                {
-                    // ACME answers a second pollingChannel with 400/4000 "only one PCH per AE is allowed", not 4105.
-                    pch = await _client.RetrieveAsync(_options.AeName + "/" + ResourceNames.PollingChannel, cancellationToken: cancellationToken).ConfigureAwait(false);
-                }
-
-                if (!pch.IsSuccess && pch.Outcome != ResponseOutcome.AlreadyExists)
-                {
-                    _logger.LogWarning("oneM2M: pollingChannel creation failed: {Response}", pch);
-                    return false;
-                }
+                return false;
             }
 
             Interlocked.Exchange(ref _registeredGeneration, r.EndpointGeneration);
@@ -146,6 +166,27 @@ public sealed class OneM2mInterworking : IDisposable
         {
             _registerLock.Release();
         }
+    }
+
+    private async Task<bool> EnsurePollingChannelAsync(CancellationToken cancellationToken)
+    {
+        ResponsePrimitive pch = await _client.CreateAsync(_options.AeName, ResourceType.PollingChannel, PollingChannel.RootKey,
+            new PollingChannel { ResourceName = ResourceNames.PollingChannel }, OneM2mJsonContext.Default.PollingChannel,
+            ResultContent.Nothing, cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (pch.Outcome == ResponseOutcome.BadRequest)
+        {
+            // ACME answers a second pollingChannel with 400/4000 "only one PCH per AE is allowed", not 4105.
+            pch = await _client.RetrieveAsync(_options.AeName + "/" + ResourceNames.PollingChannel, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+
+        if (!pch.IsSuccess && pch.Outcome != ResponseOutcome.AlreadyExists)
+        {
+            _logger.LogWarning("oneM2M: pollingChannel creation failed: {Response}", pch);
+            LastProblem = "pollingChannel creation failed: " + pch;
+            return false;
+        }
+
+        return true;
     }
 
     /// <summary>
@@ -253,6 +294,11 @@ public sealed class OneM2mInterworking : IDisposable
 
     private async Task<bool> CreateContainerAsync(string parent, Container container, CancellationToken ct)
     {
+        if (_known is { } known && known.Contains(parent + "/" + container.ResourceName))
+        {
+            return true;
+        }
+
         container.ExpirationTime ??= ExpirationTime();
         ResponsePrimitive r = await _client.CreateContainerAsync(parent, container, ct).ConfigureAwait(false);
         if (!Exists(r))
@@ -265,6 +311,8 @@ public sealed class OneM2mInterworking : IDisposable
 
     private async Task<bool> EnsureContainerTreeAsync(DeviceState device, CancellationToken ct)
     {
+        // One level at a time, each level's creates concurrently: a DIN meter's 16 resources cost 4 round trips,
+        // not 16, which is what a far platform charges for.
         DeviceDescriptor d = device.Descriptor;
         string kindLabel = d.Kind switch { DeviceKind.ActivePlug => "type/smartplug", DeviceKind.ActiveDin => "type/dinmeter", _ => "type/generic" };
         List<string> labels = [kindLabel, "id/" + d.Id.Replace('/', '-'), "channels/" + d.Channels];
@@ -274,20 +322,33 @@ public sealed class OneM2mInterworking : IDisposable
             return false;
         }
 
-        for (int ch = 1; ch <= d.Channels; ch++)
+        int[] channels = [.. Enumerable.Range(1, d.Channels)];
+        if (!await AllAsync(channels.Select(ch => CreateContainerAsync(DevicePath(device), new Container { ResourceName = ResourceNames.Channel(ch) }, ct))).ConfigureAwait(false))
         {
-            string channel = ChannelPath(device, ch);
-            if (!await CreateContainerAsync(DevicePath(device), new Container { ResourceName = ResourceNames.Channel(ch) }, ct).ConfigureAwait(false)
-                || !await CreateContainerAsync(channel, new Container { ResourceName = ResourceNames.Readings, MaxNrOfInstances = _options.ReadingsMaxInstances }, ct).ConfigureAwait(false)
-                || !await CreateContainerAsync(channel, new Container { ResourceName = ResourceNames.Commands, MaxNrOfInstances = _options.CommandMaxInstances }, ct).ConfigureAwait(false)
-                || !await CreateContainerAsync(channel, new Container { ResourceName = ResourceNames.State, MaxNrOfInstances = _options.CommandMaxInstances }, ct).ConfigureAwait(false)
-                || !await EnsureSubscriptionAsync(channel + "/" + ResourceNames.Commands, ResourceNames.CommandSubscription, 3, d.Id, ch, ct).ConfigureAwait(false))
-            {
-                return false;
-            }
+            return false;
         }
 
-        return true;
+        if (!await AllAsync(channels.SelectMany(ch =>
+            {
+                string channel = ChannelPath(device, ch);
+                return new[]
+                {
+                    CreateContainerAsync(channel, new Container { ResourceName = ResourceNames.Readings, MaxNrOfInstances = _options.ReadingsMaxInstances }, ct),
+                    CreateContainerAsync(channel, new Container { ResourceName = ResourceNames.Commands, MaxNrOfInstances = _options.CommandMaxInstances }, ct),
+                    CreateContainerAsync(channel, new Container { ResourceName = ResourceNames.State, MaxNrOfInstances = _options.CommandMaxInstances }, ct),
+                };
+            })).ConfigureAwait(false))
+        {
+            return false;
+        }
+
+        return await AllAsync(channels.Select(ch => EnsureSubscriptionAsync(ChannelPath(device, ch) + "/" + ResourceNames.Commands, ResourceNames.CommandSubscription, 3, d.Id, ch, ct))).ConfigureAwait(false);
+    }
+
+    private static async Task<bool> AllAsync(IEnumerable<Task<bool>> creates)
+    {
+        bool[] results = await Task.WhenAll(creates).ConfigureAwait(false);
+        return Array.TrueForAll(results, ok => ok);
     }
 
     private async Task<bool> CreateFlexAsync(string parent, byte[] body, CancellationToken ct)
@@ -327,6 +388,15 @@ public sealed class OneM2mInterworking : IDisposable
     /// <summary>Creates the subscription (nu = own AE-ID: no verification request, follows poa changes) and learns its ri for <c>sur</c> lookups.</summary>
     private async Task<bool> EnsureSubscriptionAsync(string parentPath, string name, int eventType, string deviceId, int channel, CancellationToken ct)
     {
+        if (_known is { } known && known.Contains(parentPath + "/" + name))
+        {
+            // The platform has it: match notifications by its structured name now, learn its resource ID off the
+            // critical path (a notification naming the ID before that is re-learnt, see HandleNotificationAsync).
+            _subscriptions[(_client.Endpoints.Current.Endpoint?.CseBaseName ?? "") + "/" + parentPath + "/" + name] = (deviceId, channel);
+            _ = LearnSubscriptionIdAsync(parentPath + "/" + name, deviceId, channel);
+            return true;
+        }
+
         string origin = _client.Endpoints.Current.Endpoint?.Origin ?? "";
         var sub = new Subscription
         {
@@ -358,6 +428,116 @@ public sealed class OneM2mInterworking : IDisposable
         }
 
         return true;
+    }
+
+    private async Task LearnSubscriptionIdAsync(string path, string deviceId, int channel)
+    {
+        try
+        {
+            ResponsePrimitive r = await _client.RetrieveAsync(path).ConfigureAwait(false);
+            if (r.ReadResource(Subscription.RootKey, OneM2mJsonContext.Default.Subscription)?.ResourceId is { } ri)
+            {
+                _subscriptions[ri] = (deviceId, channel);
+            }
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            if (_logger.IsEnabled(LogLevel.Debug))
+            {
+                _logger.LogDebug(ex, "oneM2M: reading back subscription {Path} failed", path);
+            }
+        }
+    }
+
+    /// <summary>The devices this interworking knows (to hand to the next upstream generation).</summary>
+    public IReadOnlyList<DeviceDescriptor> KnownDevices => [.. _devices.Values.Select(d => d.Descriptor)];
+
+    /// <summary>
+    /// Makes the platform ready for readings and commands before any is sent (make before break): registers the AE
+    /// and, in the same round trip, discovers what the platform already has below it (a platform used before keeps our
+    /// tree), then creates the missing part of every device's tree, devices concurrently (bounded by
+    /// <see cref="InterworkingOptions.MaxParallelChannels"/> × 4). Returns false (with the reason logged and in
+    /// <see cref="LastProblem"/>) if the platform is unreachable or refuses.
+    /// </summary>
+    public async Task<bool> PrepareAsync(IEnumerable<DeviceDescriptor> devices, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(devices);
+        foreach (DeviceDescriptor device in devices)
+        {
+            RegisterDevice(device);
+        }
+
+        // One round trip: the CREATE of the AE, a read of it and a discovery of what is below it (see EnsureRegisteredAsync).
+        Task<ResponsePrimitive[]> probe = Task.WhenAll(
+            _client.RetrieveAsync(_options.AeName, cancellationToken: cancellationToken),
+            _client.RetrieveAsync(_options.AeName, query: [new("fu", "1"), new("ty", "3+15+23")], cancellationToken: cancellationToken));
+        _known = null;
+        if (!await EnsureRegisteredAsync(probe, cancellationToken).ConfigureAwait(false))
+        {
+            LastProblem ??= "AE registration failed";
+            return false;
+        }
+
+        using var throttle = new SemaphoreSlim(Math.Max(4, _options.MaxParallelChannels * 4));
+        bool[] ok = await Task.WhenAll(_devices.Values.Select(async device =>
+        {
+            await throttle.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                return await EnsureDeviceAsync(device, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                throttle.Release();
+            }
+        })).ConfigureAwait(false);
+        _known = null; // from now on the platform's answers (4004, 4105) are the truth
+        if (!Array.TrueForAll(ok, x => x))
+        {
+            LastProblem = $"{ok.Count(x => !x)} of {ok.Length} device trees could not be created";
+            return false;
+        }
+
+        LastProblem = null;
+        return true;
+    }
+
+    /// <summary>Why the last <see cref="PrepareAsync"/> failed (null after a success).</summary>
+    public string? LastProblem { get; private set; }
+
+    /// <summary>Paths below the CSEBase from a discovery answer (<c>m2m:uril</c>, structured, possibly SP-relative).</summary>
+    private HashSet<string> ParseDiscovery(ResponsePrimitive response)
+    {
+        var known = new HashSet<string>(StringComparer.Ordinal);
+        string prefix = (_client.Endpoints.Current.Endpoint?.CseBaseName ?? "") + "/";
+        try
+        {
+            using JsonDocument doc = JsonDocument.Parse(response.Content);
+            if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("m2m:uril", out JsonElement uril)
+                && uril.ValueKind == JsonValueKind.Array)
+            {
+                foreach (JsonElement uri in uril.EnumerateArray())
+                {
+                    if (uri.ValueKind != JsonValueKind.String)
+                    {
+                        continue;
+                    }
+
+                    string path = uri.GetString()!;
+                    int at = path.IndexOf(prefix, StringComparison.Ordinal);
+                    if (at >= 0)
+                    {
+                        known.Add(path[(at + prefix.Length)..]);
+                    }
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            // An unreadable discovery only costs round trips: everything is created (and 4105 says it existed).
+        }
+
+        return known;
     }
 
     /// <summary>Delivers one reading; see <see cref="DeliverBatchAsync"/>.</summary>
