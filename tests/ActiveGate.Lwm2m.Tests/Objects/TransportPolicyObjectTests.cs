@@ -432,8 +432,54 @@ public sealed class TransportPolicyObjectTests : IAsyncLifetime
     }
 
     [Fact]
-    public void The_object_is_not_persisted_in_the_LwM2M_state_store() =>
-        Assert.False(new TransportPolicyObject().Persistent);
+    public async Task The_object_is_not_persisted_in_the_LwM2M_state_store()
+    {
+        Assert.False(_policy.Persistent);
+        Assert.Equal(CoapCode.Changed, (await _server.WriteResourceAsync(Obj, 0, TransportPolicyObject.Port, 9999)).Code);
+        Assert.Equal(CoapCode.Changed, (await _server.WriteResourceAsync(1, 0, 1, 700)).Code);   // a persistent write, so the file exists
+        await _client.StopAsync();
+        using var state = JsonDocument.Parse(await File.ReadAllBytesAsync(Path.Combine(_stateDir, "lwm2m-state.json")));
+        var saved = state.RootElement.GetProperty("objects").EnumerateArray().Select(o => o.GetProperty("id").GetInt32()).ToArray();
+        Assert.Contains(1, saved);
+        Assert.DoesNotContain(Obj, saved);
+    }
+
+    [Fact]
+    public void Bootstrap_delete_of_everything_removes_the_instances_and_says_so()
+    {
+        // Documents the behaviour: a re-bootstrap that deletes "/" takes the shown policy away (Origin Bootstrap);
+        // the agent decides whether to show the policy in force again.
+        var model = new Lwm2mDataModel();
+        var policy = model.Add(new TransportPolicyObject());
+        policy.Show(0, s_initial);
+        var deleted = new List<(int, Lwm2mOrigin)>();
+        policy.PolicyDeleted += (_, e) => deleted.Add((e.InstanceId, e.Origin));
+        model.Delete(Lwm2mPath.Root, Lwm2mOrigin.Bootstrap);
+        Assert.Equal([(0, Lwm2mOrigin.Bootstrap)], deleted);
+        Assert.Empty(policy.InstanceIds);
+    }
+
+    [Fact]
+    public void A_refused_transaction_over_several_instances_applies_nothing()
+    {
+        var model = new Lwm2mDataModel();
+        var policy = model.Add(new TransportPolicyObject());
+        policy.Show(0, s_initial);
+        policy.Show(1, s_initial with { ServiceName = "alarms" });
+        int commits = 0;
+        policy.Committed += (_, _) => commits++;
+        using (var transaction = model.BeginTransaction(Lwm2mOrigin.DeviceManagement))
+        {
+            transaction.Write(new Lwm2mPath(Obj, 1), [new(new Lwm2mPath(Obj, 1, 3), Lwm2mValue.FromInteger(1111))], WriteMode.PartialUpdate);
+            transaction.Write(new Lwm2mPath(Obj, 0), [new(new Lwm2mPath(Obj, 0, 0), Lwm2mValue.FromString("alarms"))], WriteMode.PartialUpdate);
+            var refused = Assert.Throws<Lwm2mException>(() => transaction.Commit());
+            Assert.Equal(Lwm2mStatus.BadRequest, refused.Status);
+        }
+
+        Assert.Equal(s_initial, policy.GetPolicy(0));
+        Assert.Equal(8080, policy.GetPolicy(1)!.Port);
+        Assert.Equal(0, commits);
+    }
 
     [Fact]
     public void Status_text_covers_every_state() =>
