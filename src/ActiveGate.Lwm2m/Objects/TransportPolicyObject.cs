@@ -37,10 +37,11 @@ public sealed class TransportPolicyObject : Lwm2mObjectEnabler
     public const int ReadingsDelivered = 11;
     public const int SwitchCount = 12;
 
+    private static readonly ObjectDefinition s_definition = DdfLoader.LoadEmbedded(PolicyObjectId);
     private static readonly int[] s_mandatory = [ServiceName, Scheme, Address, Port, CseId, CseBaseName, Originator];
 
     public TransportPolicyObject()
-        : base(DdfLoader.LoadEmbedded(PolicyObjectId), _ => new PolicyInstance())
+        : base(s_definition, _ => new PolicyInstance())
     {
         Validator = ValidateInstance;
         ObjectValidator = ValidateUniqueNames;
@@ -55,7 +56,10 @@ public sealed class TransportPolicyObject : Lwm2mObjectEnabler
     /// </summary>
     public event EventHandler<TransportPolicyWrittenEventArgs>? PolicyWritten;
 
-    /// <summary>A server deleted an instance. Not raised for <see cref="Remove"/>.</summary>
+    /// <summary>
+    /// A server deleted an instance. Not raised for <see cref="Remove"/>. A Bootstrap-Delete of
+    /// <c>/</c> removes every instance too (Origin <see cref="Lwm2mOrigin.Bootstrap"/>).
+    /// </summary>
     public event EventHandler<TransportPolicyDeletedEventArgs>? PolicyDeleted;
 
     /// <summary>
@@ -169,7 +173,7 @@ public sealed class TransportPolicyObject : Lwm2mObjectEnabler
             view.GetString(ReleaseVersion));
     }
 
-    private static string Name(int resourceId) => DdfLoader.LoadEmbedded(PolicyObjectId).GetResource(resourceId)?.Name ?? resourceId.ToString(CultureInfo.InvariantCulture);
+    private static string Name(int resourceId) => s_definition.GetResource(resourceId)?.Name ?? resourceId.ToString(CultureInfo.InvariantCulture);
 
     private static Lwm2mRecord[] ToRecords(int instanceId, TransportPolicy policy)
     {
@@ -198,7 +202,7 @@ public sealed class TransportPolicyObject : Lwm2mObjectEnabler
         // Create may carry read-only values (Core TS 6.3.6 lets the model decide): not for these.
         foreach (int id in proposed.Resources.Keys)
         {
-            if (id >= State)
+            if (s_definition.GetResource(id) is { IsWritable: false })
             {
                 return $"{Name(id)} (/{proposed.ObjectId}/{proposed.InstanceId}/{id}) is read-only.";
             }
