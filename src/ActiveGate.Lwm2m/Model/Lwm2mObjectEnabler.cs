@@ -39,6 +39,14 @@ public class Lwm2mObjectEnabler
     /// </summary>
     public Func<Lwm2mInstanceView, Lwm2mOrigin, string?>? Validator { get; init; }
 
+    /// <summary>
+    /// Object-wide check run once per transaction that touched this object, after every instance
+    /// passed <see cref="Validator"/>: it sees every instance as it would be after the commit
+    /// (stored values only, ascending ids), so rules across instances (unique names) hold even when
+    /// one Write-Composite changes several instances. Return a reason to refuse with 4.00.
+    /// </summary>
+    public Func<IReadOnlyList<Lwm2mInstanceView>, Lwm2mOrigin, string?>? ObjectValidator { get; init; }
+
     /// <summary>Raised after a transaction that touched this object was committed (outside the model lock).</summary>
     public event EventHandler<Lwm2mCommitEventArgs>? Committed;
 

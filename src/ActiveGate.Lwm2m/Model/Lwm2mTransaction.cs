@@ -241,6 +241,37 @@ public sealed class Lwm2mTransaction : IDisposable
                 proposals.Add((staged, enabler, instance, values));
             }
 
+            foreach (var enabler in proposals.Select(p => p.Enabler).Distinct())
+            {
+                if (enabler.ObjectValidator is not { } validateObject)
+                {
+                    continue;
+                }
+
+                var touched = proposals.Where(p => p.Enabler == enabler).ToDictionary(p => p.Staged.InstanceId);
+                var views = new SortedDictionary<int, Lwm2mInstanceView>();
+                foreach (var (id, existing) in enabler.InstancesUnlocked)
+                {
+                    if (!touched.ContainsKey(id))
+                    {
+                        views[id] = new Lwm2mInstanceView(enabler.ObjectId, id, existing.StoredValues);
+                    }
+                }
+
+                foreach (var (id, proposal) in touched)
+                {
+                    if (!proposal.Staged.Deleted)
+                    {
+                        views[id] = new Lwm2mInstanceView(enabler.ObjectId, id, proposal.Values!);
+                    }
+                }
+
+                if (validateObject(views.Values.ToArray(), _origin) is { } reason)
+                {
+                    throw new Lwm2mException(Lwm2mStatus.BadRequest, $"/{enabler.ObjectId}: {reason}");
+                }
+            }
+
             // 2. Apply.
             foreach (var (staged, enabler, instance, values) in proposals)
             {
