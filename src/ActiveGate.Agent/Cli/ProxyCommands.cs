@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace ActiveGate.Agent.Cli;
 
@@ -23,18 +24,82 @@ internal static class ProxyCommands
 
     public static Command CreateUpstream()
     {
-        var command = new Command("upstream", "Show the oneM2M platform the agent delivers to") { AgentQuery.JsonOption };
-        command.SetAction((parse, ct) => AgentQuery.RunAsync(parse, "upstream", null, (u, output) =>
-        {
-            if (!u.GetProperty("configured").GetBoolean())
-            {
-                output.WriteLine("upstream: none configured (Upstream:Url); readings are written to the log");
-                return;
-            }
-
-            output.WriteLine($"upstream: {u.GetProperty("url").GetString()}  CSE {u.GetProperty("cseId").GetString()} ({u.GetProperty("cseName").GetString()}) as {u.GetProperty("origin").GetString()}, rvi {u.GetProperty("releaseVersion").GetString()}");
-            output.WriteLine($"commands: by {u.GetProperty("commands").GetString()}, {u.GetProperty("commandsExecuted").GetInt64()} executed   failed attempts {u.GetProperty("consecutiveFailures").GetInt32()}   generation {u.GetProperty("generation").GetInt64()}");
-        }, ct));
+        var command = new Command("upstream", "Show each upstream service: the platform in force, who set it, its state, cursor and swaps") { AgentQuery.JsonOption };
+        command.SetAction((parse, ct) => AgentQuery.RunAsync(parse, "upstream", null, RenderUpstream, ct));
+        command.Subcommands.Add(CreateUpstreamSwitch());
+        command.Subcommands.Add(CreateUpstreamReset());
         return command;
     }
+
+    private static Command CreateUpstreamSwitch()
+    {
+        var service = new Argument<string>("service") { Description = "Service name or policy instance ID (readings = 0); a new name adds a service" };
+        var url = new Argument<string>("url") { Description = "The new platform: http://, https:// or coap:// host:port/" };
+        var cseId = new Option<string>("--cse-id") { Description = "CSE-ID (default: the service's current one)" };
+        var cseName = new Option<string>("--cse-name") { Description = "CSEBase name (default: the service's current one)" };
+        var origin = new Option<string>("--origin") { Description = "Originator (default: the service's current one)" };
+        var rvi = new Option<string>("--rvi") { Description = "Release version (default: the service's current one)" };
+        var command = new Command("switch", "Move a service to another platform at runtime (the same path as an LwM2M policy write)")
+        {
+            service, url, cseId, cseName, origin, rvi, AgentQuery.JsonOption,
+        };
+        command.SetAction((parse, ct) => AgentQuery.RunAsync(parse, "upstream-switch", new JsonObject
+        {
+            ["service"] = parse.GetValue(service),
+            ["url"] = parse.GetValue(url),
+            ["cseId"] = parse.GetValue(cseId),
+            ["cseName"] = parse.GetValue(cseName),
+            ["origin"] = parse.GetValue(origin),
+            ["rvi"] = parse.GetValue(rvi),
+        }, (r, output) => output.WriteLine(
+            $"service {r.GetProperty("id").GetInt32()} ({r.GetProperty("name").GetString()}): switch to {r.GetProperty("url").GetString()} accepted; 'activegate upstream' shows its progress"), ct));
+        return command;
+    }
+
+    private static Command CreateUpstreamReset()
+    {
+        var command = new Command("reset", "Forget the policies written at runtime: the configuration's upstream applies again") { AgentQuery.JsonOption };
+        command.SetAction((parse, ct) => AgentQuery.RunAsync(parse, "upstream-reset", null, (r, output) => output.WriteLine(
+            $"upstream reset to the configuration: {(r.GetProperty("url").ValueKind == JsonValueKind.String ? r.GetProperty("url").GetString() : "no platform (log only)")}"), ct));
+        return command;
+    }
+
+    private static void RenderUpstream(JsonElement u, TextWriter output)
+    {
+        output.WriteLine($"commands: by {u.GetProperty("commands").GetString()}, {u.GetProperty("commandsExecuted").GetInt64()} executed   runtime policies in {u.GetProperty("policyFile").GetString()}");
+        foreach (JsonElement s in u.GetProperty("services").EnumerateArray())
+        {
+            string reason = s.GetProperty("reason").ValueKind == JsonValueKind.String ? ": " + s.GetProperty("reason").GetString() : "";
+            output.WriteLine($"service {s.GetProperty("id").GetInt32()} ({s.GetProperty("name").GetString()}): {s.GetProperty("state").GetString()}{reason}   set by {s.GetProperty("source").GetString()}");
+            output.WriteLine($"  platform:   {EndpointText(s.GetProperty("policy"))}");
+            JsonElement g = s.GetProperty("generation");
+            output.WriteLine($"  generation: {g.GetProperty("number").GetInt64()} since {g.GetProperty("since").GetString()}, {g.GetProperty("delivered").GetInt64()} delivered, {g.GetProperty("requests").GetInt64()} requests, {g.GetProperty("roundTrips").GetInt64()} round trips");
+            if (s.GetProperty("preparing").ValueKind == JsonValueKind.Object)
+            {
+                JsonElement p = s.GetProperty("preparing");
+                output.WriteLine($"  preparing:  generation {p.GetProperty("number").GetInt64()} at {EndpointText(p.GetProperty("endpoint"))} ({p.GetProperty("state").GetString()})");
+            }
+
+            JsonElement c = s.GetProperty("cursor");
+            output.WriteLine($"  cursor:     {c.GetProperty("name").GetString()} at {c.GetProperty("position").GetInt64()}, {c.GetProperty("depth").GetInt64()} queued, {c.GetProperty("delivered").GetInt64()} delivered, {c.GetProperty("dropped").GetInt64()} dropped   failed attempts {s.GetProperty("consecutiveFailures").GetInt32()}");
+            JsonElement history = s.GetProperty("history");
+            if (history.GetArrayLength() > 0)
+            {
+                output.WriteLine($"  swaps:      {s.GetProperty("switches").GetInt64()} (latest {Math.Min(history.GetArrayLength(), 10)} shown)");
+                foreach (JsonElement h in history.EnumerateArray().Reverse().Take(10))
+                {
+                    output.WriteLine($"    gen {h.GetProperty("generation").GetInt64(),-5} {h.GetProperty("requestedAt").GetString(),-34} → {Text(h, "to"),-30} {h.GetProperty("outcome").GetString(),-10} switch {Ms(h, "switchMs")}, first reading {Ms(h, "firstReadingMs")}, {h.GetProperty("requests").GetInt64()} requests / {h.GetProperty("roundTrips").GetInt64()} round trips, {h.GetProperty("readingsInFlight").GetInt64()} in flight ({Text(h, "source")})");
+                }
+            }
+        }
+    }
+
+    private static string EndpointText(JsonElement e) => e.ValueKind != JsonValueKind.Object
+        ? "none (readings are written to the log)"
+        : $"{e.GetProperty("url").GetString()}  CSE {e.GetProperty("cseId").GetString()} ({e.GetProperty("cseName").GetString()}) as {e.GetProperty("origin").GetString()}, rvi {e.GetProperty("releaseVersion").GetString()}";
+
+    private static string Text(JsonElement e, string name) => e.TryGetProperty(name, out JsonElement v) && v.ValueKind == JsonValueKind.String ? v.GetString()! : "-";
+
+    private static string Ms(JsonElement e, string name) => e.TryGetProperty(name, out JsonElement v) && v.ValueKind == JsonValueKind.Number
+        ? v.GetDouble().ToString("0", CultureInfo.InvariantCulture) + " ms" : "-";
 }

@@ -152,12 +152,13 @@ public static class AgentHost
         services.AddSingleton<IDiagnosticsCommand, DeviceDiagnostics>();
         services.AddSingleton<IDiagnosticsCommand, SwitchDiagnostics>();
 
-        services.AddSingleton(sp => new UpstreamEndpointProvider(ProxyService.EndpointFrom(sp.GetRequiredService<IOptions<UpstreamOptions>>().Value)));
         services.AddSingleton<ISwitchActuator, DeviceSwitchActuator>();
         services.AddSingleton<ProxyService>();
         services.AddHostedService(sp => sp.GetRequiredService<ProxyService>());
         services.AddSingleton<IDiagnosticsCommand, OutboxDiagnostics>();
         services.AddSingleton<IDiagnosticsCommand, UpstreamDiagnostics>();
+        services.AddSingleton<IDiagnosticsCommand, UpstreamSwitchDiagnostics>();
+        services.AddSingleton<IDiagnosticsCommand, UpstreamResetDiagnostics>();
     }
 
     /// <summary>The embedded LwM2M client.</summary>
