@@ -1,6 +1,9 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
+using System.Text.Json.Nodes;
+using ActiveGate.Coap;
+using ActiveGate.Coap.Client;
 using ActiveGate.Coap.Messages;
 using ActiveGate.Coap.Server;
 using ActiveGate.Coap.Stack;
@@ -30,6 +33,7 @@ public sealed partial class TestCse
             .Select(n => (CoapOptionNumber)n)];
 
     private CoapServer? _coapServer;
+    private CoapClient? _coapNotifyClient;
 
     /// <summary>The UDP loopback port of the CoAP front, chosen by the OS at <see cref="Start"/> and kept across <see cref="Restart"/>.</summary>
     public int CoapPort { get; private set; }
@@ -58,6 +62,42 @@ public sealed partial class TestCse
 
         // Closes the socket: datagrams to the port now meet ICMP port unreachable, as with a stopped CSE.
         server?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+    }
+
+    /// <summary>NOTIFY over CoAP (TS-0008: POST without oneM2M-TY) to a coap:// <c>nu</c> or <c>poa</c>; returns the RSC (307).</summary>
+    private int? SendCoap(string url, JsonObject sgn, string rvi)
+    {
+        string body = sgn.ToJsonString();
+        CoapClient client;
+        lock (_gate)
+        {
+            client = _coapNotifyClient ??= new CoapClient(new CoapClientOptions
+            {
+                Endpoint = new CoapEndpointOptions { AdditionalKnownOptions = s_oneM2mOptions },
+                RequestTimeout = TimeSpan.FromSeconds(5),
+            });
+        }
+
+        var request = new CoapRequest(CoapCode.Post, new Uri(url))
+        {
+            Payload = Encoding.UTF8.GetBytes(body),
+            ContentFormat = 50,
+        };
+        request.Options.Add((CoapOptionNumber)OptionFr, _options.CseId);
+        request.Options.Add((CoapOptionNumber)OptionRqi, "ntf" + Interlocked.Increment(ref _riCounter).ToString("x8", CultureInfo.InvariantCulture));
+        request.Options.Add((CoapOptionNumber)OptionRvi, rvi);
+        try
+        {
+            CoapResponse response = client.SendAsync(request).GetAwaiter().GetResult();
+            int? rsc = (int?)response.Options.GetUInt((CoapOptionNumber)OptionRsc);
+            Record(new TestCseNotification(url, body, rsc, rsc is null ? $"no oneM2M-RSC in answer (CoAP {response.Code})" : null));
+            return rsc;
+        }
+        catch (Exception ex) when (ex is CoapException or System.Net.Sockets.SocketException or ArgumentException or OperationCanceledException)
+        {
+            Record(new TestCseNotification(url, body, null, ex.Message));
+            return null;
+        }
     }
 
     private static Inbound ToInbound(CoapRequestContext request)

@@ -803,7 +803,7 @@ public sealed partial class TestCse : IAsyncDisposable
         {
             foreach (string nu in nus.Select(n => (string?)n ?? ""))
             {
-                if (nu.StartsWith("http", StringComparison.Ordinal) && !VerifyNotificationTarget(nu, created, origin))
+                if (IsNotificationUrl(nu) && !VerifyNotificationTarget(nu, created, origin))
                 {
                     lock (_gate)
                     {
@@ -1320,7 +1320,7 @@ public sealed partial class TestCse : IAsyncDisposable
 
     private void DeliverTo(string nu, JsonObject sgn)
     {
-        if (nu.StartsWith("http", StringComparison.Ordinal))
+        if (IsNotificationUrl(nu))
         {
             Send(nu, sgn, "5");
             return;
@@ -1340,7 +1340,7 @@ public sealed partial class TestCse : IAsyncDisposable
             return;
         }
 
-        string? poa = (ae["poa"] as JsonArray)?.Select(p => (string?)p).FirstOrDefault(p => p is not null && p.StartsWith("http", StringComparison.Ordinal));
+        string? poa = (ae["poa"] as JsonArray)?.Select(p => (string?)p).FirstOrDefault(p => p is not null && IsNotificationUrl(p));
         if ((bool?)ae["rr"] == true && poa is not null)
         {
             string rvi = (ae["srv"] as JsonArray)?.Select(s => (string?)s).LastOrDefault() ?? "3";
@@ -1419,7 +1419,14 @@ public sealed partial class TestCse : IAsyncDisposable
         }
     }
 
+    /// <summary>A <c>nu</c> or <c>poa</c> the CSE sends to itself (http:// over HTTP, coap:// over CoAP), not an AE-ID.</summary>
+    private static bool IsNotificationUrl(string target)
+        => target.StartsWith("http", StringComparison.Ordinal) || target.StartsWith("coap://", StringComparison.Ordinal);
+
     private int? Send(string url, JsonObject sgn, string rvi)
+        => url.StartsWith("coap://", StringComparison.Ordinal) ? SendCoap(url, sgn, rvi) : SendHttp(url, sgn, rvi);
+
+    private int? SendHttp(string url, JsonObject sgn, string rvi)
     {
         string body = sgn.ToJsonString();
         try
@@ -1458,6 +1465,7 @@ public sealed partial class TestCse : IAsyncDisposable
     {
         Stop();
         _notifyClient.Dispose();
+        _coapNotifyClient?.DisposeAsync().AsTask().GetAwaiter().GetResult();
         _pollSignal.Dispose();
         _runCts.Dispose();
         return ValueTask.CompletedTask;
