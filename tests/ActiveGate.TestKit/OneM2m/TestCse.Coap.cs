@@ -43,7 +43,17 @@ public sealed partial class TestCse
 
     private void StartCoap(CancellationToken token)
     {
-        var transport = new UdpDatagramTransport(new IPEndPoint(IPAddress.Loopback, CoapPort));
+        UdpDatagramTransport transport;
+        try
+        {
+            transport = new UdpDatagramTransport(new IPEndPoint(IPAddress.Loopback, CoapPort));
+        }
+        catch (System.Net.Sockets.SocketException ex)
+        {
+            // As Restart documents for the HTTP port.
+            throw new IOException($"CoAP port {CoapPort} is taken: {ex.Message}", ex);
+        }
+
         var server = new CoapServer(transport, new CoapServerOptions
         {
             Endpoint = new CoapEndpointOptions { AdditionalKnownOptions = s_oneM2mOptions },
