@@ -51,6 +51,20 @@ public sealed class CoapBindingFaultTests
     }
 
     [Fact]
+    public async Task Injected_cse_failure_reaches_the_caller_as_a_retryable_server_error()
+    {
+        await using var f = new CoapCseFixture();
+        f.Cse.FailNext(1, rsc: 5000, httpStatus: 500);
+        ResponsePrimitive r = await CoapBindingTests.Ping(f.Client);
+        Assert.Equal(ResponseStatusCode.InternalServerError, r.StatusCode);
+        Assert.Equal(500, r.TransportStatus);
+        Assert.False(r.IsLocal);
+        Assert.True(r.IsRetryable);
+        Assert.Equal("injected failure", r.Diagnostic);
+        Assert.True((await CoapBindingTests.Ping(f.Client)).IsSuccess);
+    }
+
+    [Fact]
     public async Task Cancellation_mid_request_throws_and_leaves_the_binding_usable()
     {
         await using var f = new CoapCseFixture();
