@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Frozen;
 using System.Net;
 using ActiveGate.Coap.Matching;
 using ActiveGate.Coap.Messages;
@@ -42,6 +43,7 @@ public sealed partial class CoapEndpoint : IAsyncDisposable
     private readonly Deduplicator _deduplicator;
     private readonly CoapMatcher _matcher;
     private readonly Dictionary<EndPoint, PeerCongestionState> _peers = [];
+    private readonly FrozenSet<CoapOptionNumber>? _additionalKnownOptions;
     private readonly CancellationTokenSource _stopping = new();
     private readonly object _startLock = new();
     private Task? _receiveLoop;
@@ -71,6 +73,7 @@ public sealed partial class CoapEndpoint : IAsyncDisposable
         _logger = logger ?? NullLogger.Instance;
         _deduplicator = new Deduplicator(_time, _options.MaxDeduplicationEntries, Counters);
         _matcher = new CoapMatcher(_options.MaxPendingExchanges);
+        _additionalKnownOptions = _options.AdditionalKnownOptions.Count == 0 ? null : _options.AdditionalKnownOptions.ToFrozenSet();
 #pragma warning disable CA5394 // RFC 7252 §4.4 asks for a randomised start, not a secret one.
         _nextMessageId = Random.Shared.Next(0, 65536);
 #pragma warning restore CA5394
@@ -357,12 +360,17 @@ public sealed partial class CoapEndpoint : IAsyncDisposable
         }
     }
 
-    /// <summary>The first critical option this library does not understand (or with an invalid length), if any.</summary>
-    private static bool TryFindBadCriticalOption(CoapMessageView view, out CoapOptionNumber number)
+    /// <summary>
+    /// The first critical option neither this library nor <see cref="CoapEndpointOptions.AdditionalKnownOptions"/>
+    /// understands (or a known one with an invalid length), if any. The additional set is looked at only after the
+    /// cheap checks failed, so device traffic never reaches it.
+    /// </summary>
+    private bool TryFindBadCriticalOption(CoapMessageView view, out CoapOptionNumber number)
     {
         foreach (CoapMessageView.OptionView option in view.Options)
         {
-            if (option.Number.IsCritical() && (!option.Number.IsKnown() || !option.Number.IsValidLength(option.Value.Length)))
+            if (option.Number.IsCritical() &&
+                (option.Number.IsKnown() ? !option.Number.IsValidLength(option.Value.Length) : _additionalKnownOptions?.Contains(option.Number) != true))
             {
                 number = option.Number;
                 return true;
@@ -378,6 +386,22 @@ public sealed partial class CoapEndpoint : IAsyncDisposable
         if (!_matcher.TryRemoveTracked(remote, view.MessageId, out OutgoingMessage? outgoing) || !outgoing!.Confirmable)
         {
             Interlocked.Increment(ref Counters._unmatchedMessages);
+            return;
+        }
+
+        if (!view.Code.IsEmpty && TryFindBadCriticalOption(view, out CoapOptionNumber badOption))
+        {
+            // §5.4.1: a piggybacked response with an unrecognised critical option is rejected. The ACK still ends the
+            // retransmission; the waiting request fails now instead of timing out on a response it can never accept.
+            outgoing.TryComplete(TransmissionOutcome.Acknowledged);
+            Interlocked.Increment(ref Counters._malformedDropped);
+            CoapToken token = view.Token;
+            if (_matcher.TryGetSink(remote, token, out IResponseSink? rejected))
+            {
+                _matcher.RemoveSink(remote, token, rejected!);
+                rejected!.Fail(new CoapException($"Response rejected: unrecognised critical option {(int)badOption} (RFC 7252 §5.4.1)."));
+            }
+
             return;
         }
 

@@ -1,3 +1,5 @@
+using ActiveGate.Coap.Messages;
+
 namespace ActiveGate.Coap.Stack;
 
 /// <summary>Settings of a <see cref="CoapEndpoint"/>.</summary>
@@ -33,6 +35,14 @@ public sealed record CoapEndpointOptions
     /// supports batching (<see cref="Transport.IDatagramBatchTransport"/>, e.g. UDP on Linux); 1 turns batching off.
     /// </summary>
     public int ReceiveBatchSize { get; init; } = 32;
+
+    /// <summary>
+    /// Option numbers outside the IANA registry that the application above this endpoint understands (e.g. the
+    /// oneM2M options 259–351 of TS-0008, which are odd and hence critical). Messages carrying them are then not
+    /// refused as having an unrecognised critical option (RFC 7252 §5.4.1). Consulted only for critical options the
+    /// library itself does not know, so endpoints that leave this empty (the device side) pay nothing.
+    /// </summary>
+    public IReadOnlyCollection<CoapOptionNumber> AdditionalKnownOptions { get; init; } = [];
 
     /// <summary>Whether disposing the endpoint disposes the transport.</summary>
     public bool OwnsTransport { get; init; } = true;

@@ -15,7 +15,8 @@ using Microsoft.Extensions.Primitives;
 namespace ActiveGate.TestKit.OneM2m;
 
 /// <summary>
-/// A small, strict oneM2M IN-CSE for tests, speaking the HTTP binding on 127.0.0.1. It is written from
+/// A small, strict oneM2M IN-CSE for tests, speaking the HTTP binding on 127.0.0.1 (and the CoAP binding, TS-0008,
+/// on a UDP port of its own: TestCse.Coap.cs). Both fronts translate to one binding-neutral handler. It is written from
 /// TS-0004/TS-0009 and the behaviour observed on ACME (shared/reference/onem2m-notes.md §4–6), independently
 /// of ActiveGate.OneM2m, so it checks the client instead of mirroring it. It rejects what a real CSE rejects:
 /// <list type="bullet">
@@ -32,7 +33,7 @@ namespace ActiveGate.TestKit.OneM2m;
 /// The front-end is a bare <see cref="KestrelServer"/> (no host, no DI, no logging): HttpListener on Linux cost
 /// more CPU per request than the agent under test, so the proxy benchmark measured the CSE.
 /// </summary>
-public sealed class TestCse : IAsyncDisposable
+public sealed partial class TestCse : IAsyncDisposable
 {
     private static readonly HashSet<string> s_commonWritable = ["rn", "lbl", "et", "acpi"];
     private static readonly HashSet<string> s_readOnly = ["ri", "pi", "ct", "lt", "ty", "st", "aei", "cni", "cbs", "cs", "csi"];
@@ -191,17 +192,31 @@ public sealed class TestCse : IAsyncDisposable
                 Port = new Uri(address).Port;
             }
 
+            try
+            {
+                StartCoap(token);
+            }
+            catch
+            {
+                server.StopAsync(new CancellationToken(canceled: true)).GetAwaiter().GetResult();
+                server.Dispose();
+                throw;
+            }
+
             _server = server;
         }
     }
 
-    /// <summary>Stops listening (connection refused from now on) and aborts hung requests: an outage.</summary>
+    /// <summary>Stops listening on both fronts (HTTP: connection refused; CoAP: port closed) and aborts hung requests: an outage.</summary>
     public void Stop()
     {
         lock (_lifecycle)
         {
             KestrelServer? server = _server;
             _server = null;
+
+            // First, so that a hung CoAP request released below finds its endpoint gone and stays unanswered.
+            StopCoap();
             lock (_gate)
             {
                 _runCts.Cancel();
@@ -357,74 +372,12 @@ public sealed class TestCse : IAsyncDisposable
             headers[header.Key.ToUpperInvariant()] = header.Value.ToString();
         }
 
-        try
-        {
-            Task hang;
-            lock (_gate)
-            {
-                hang = Hang ? _hangRelease.Task : Task.CompletedTask;
-            }
-
-            await hang.ConfigureAwait(false);
-            if (ResponseDelay > TimeSpan.Zero)
-            {
-                await Task.Delay(ResponseDelay, token).ConfigureAwait(false);
-            }
-
-            token.ThrowIfCancellationRequested();
-        }
-        catch (OperationCanceledException)
+        (string rawPath, string query) = PathAndQuery(req);
+        Reply? processed = await ProcessAsync(new Inbound(req.Method, rawPath, query, headers, body, "http"), token).ConfigureAwait(false);
+        if (processed is not { } reply)
         {
             Abort(context);
             return;
-        }
-
-        (string rawPath, string query) = PathAndQuery(req);
-        string method = req.Method;
-        Reply reply;
-        (int Rsc, int Http)? injected = null;
-        lock (_gate)
-        {
-            if (_injectedFailures.Count > 0)
-            {
-                injected = _injectedFailures.Dequeue();
-            }
-        }
-
-        if (injected is { } f)
-        {
-            reply = new Reply(f.Http, f.Rsc, Debug("injected failure"), null);
-        }
-        else
-        {
-            try
-            {
-                reply = await HandleAsync(method, rawPath, query, headers, body, token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                // Outage began during a long poll.
-                Abort(context);
-                return;
-            }
-            catch (Exception ex)
-            {
-                // A bug in the test CSE must show up as a failed assertion, not as a hang.
-                reply = Reject(500, 5000, "test CSE internal error: " + ex);
-            }
-        }
-
-        lock (_gate)
-        {
-            if (reply.Violation is not null)
-            {
-                _violations.Add($"{method} {rawPath}: {reply.Violation}");
-            }
-
-            if (_options.RequestLogCapacity > _requests.Count)
-            {
-                _requests.Add(new TestCseRequest(method, rawPath, query, headers, body, reply.Rsc, reply.Http, reply.Violation));
-            }
         }
 
         try
@@ -462,6 +415,95 @@ public sealed class TestCse : IAsyncDisposable
             Dispatch(after);
         }
     }
+
+    /// <summary>
+    /// A request as both fronts hand it over: the HTTP method (CoAP GET/POST/PUT/DELETE map 1:1), the path with
+    /// <c>~</c>/<c>_</c> as its first segment for SP-relative/absolute targets, the query without '?', and the
+    /// oneM2M parameters under their TS-0009 header names in upper case (X-M2M-ORIGIN, X-M2M-RI, X-M2M-RVI,
+    /// CONTENT-TYPE with <c>;ty=</c>).
+    /// </summary>
+    private sealed record Inbound(string Method, string RawPath, string Query, Dictionary<string, string> Headers, string Body, string Binding);
+
+    /// <summary>
+    /// The binding-neutral part of serving one request: faults (hang, delay, injected failures), the oneM2M
+    /// semantics and the request log. Null means "answer nothing" (an outage began).
+    /// </summary>
+    private async Task<Reply?> ProcessAsync(Inbound request, CancellationToken token)
+    {
+        try
+        {
+            Task hang;
+            lock (_gate)
+            {
+                hang = Hang ? _hangRelease.Task : Task.CompletedTask;
+            }
+
+            await hang.ConfigureAwait(false);
+            if (ResponseDelay > TimeSpan.Zero)
+            {
+                await Task.Delay(ResponseDelay, token).ConfigureAwait(false);
+            }
+
+            token.ThrowIfCancellationRequested();
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
+        }
+
+        string method = request.Method;
+        string rawPath = request.RawPath;
+        Reply reply;
+        (int Rsc, int Http)? injected = null;
+        lock (_gate)
+        {
+            if (_injectedFailures.Count > 0)
+            {
+                injected = _injectedFailures.Dequeue();
+            }
+        }
+
+        if (injected is { } f)
+        {
+            reply = new Reply(f.Http, f.Rsc, Debug("injected failure"), null);
+        }
+        else
+        {
+            try
+            {
+                reply = await HandleAsync(method, rawPath, request.Query, request.Headers, request.Body, token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // Outage began during a long poll.
+                return null;
+            }
+            catch (Exception ex)
+            {
+                // A bug in the test CSE must show up as a failed assertion, not as a hang.
+                reply = Reject(500, 5000, "test CSE internal error: " + ex);
+            }
+        }
+
+        lock (_gate)
+        {
+            if (reply.Violation is not null)
+            {
+                _violations.Add($"{method} {rawPath}: {reply.Violation}");
+            }
+
+            if (_options.RequestLogCapacity > _requests.Count)
+            {
+                _requests.Add(new TestCseRequest(method, rawPath, request.Query, request.Headers, request.Body, reply.Rsc, reply.Http, reply.Violation)
+                {
+                    Binding = request.Binding,
+                });
+            }
+        }
+
+        return reply;
+    }
+
 
     private static void Abort(IFeatureCollection context) => context.Get<IHttpRequestLifetimeFeature>()?.Abort();
 
@@ -761,7 +803,7 @@ public sealed class TestCse : IAsyncDisposable
         {
             foreach (string nu in nus.Select(n => (string?)n ?? ""))
             {
-                if (nu.StartsWith("http", StringComparison.Ordinal) && !VerifyNotificationTarget(nu, created, origin))
+                if (IsNotificationUrl(nu) && !VerifyNotificationTarget(nu, created, origin))
                 {
                     lock (_gate)
                     {
@@ -1278,7 +1320,7 @@ public sealed class TestCse : IAsyncDisposable
 
     private void DeliverTo(string nu, JsonObject sgn)
     {
-        if (nu.StartsWith("http", StringComparison.Ordinal))
+        if (IsNotificationUrl(nu))
         {
             Send(nu, sgn, "5");
             return;
@@ -1298,7 +1340,7 @@ public sealed class TestCse : IAsyncDisposable
             return;
         }
 
-        string? poa = (ae["poa"] as JsonArray)?.Select(p => (string?)p).FirstOrDefault(p => p is not null && p.StartsWith("http", StringComparison.Ordinal));
+        string? poa = (ae["poa"] as JsonArray)?.Select(p => (string?)p).FirstOrDefault(p => p is not null && IsNotificationUrl(p));
         if ((bool?)ae["rr"] == true && poa is not null)
         {
             string rvi = (ae["srv"] as JsonArray)?.Select(s => (string?)s).LastOrDefault() ?? "3";
@@ -1377,7 +1419,14 @@ public sealed class TestCse : IAsyncDisposable
         }
     }
 
+    /// <summary>A <c>nu</c> or <c>poa</c> the CSE sends to itself (http:// over HTTP, coap:// over CoAP), not an AE-ID.</summary>
+    private static bool IsNotificationUrl(string target)
+        => target.StartsWith("http", StringComparison.Ordinal) || target.StartsWith("coap://", StringComparison.Ordinal);
+
     private int? Send(string url, JsonObject sgn, string rvi)
+        => url.StartsWith("coap://", StringComparison.Ordinal) ? SendCoap(url, sgn, rvi) : SendHttp(url, sgn, rvi);
+
+    private int? SendHttp(string url, JsonObject sgn, string rvi)
     {
         string body = sgn.ToJsonString();
         try
@@ -1416,6 +1465,7 @@ public sealed class TestCse : IAsyncDisposable
     {
         Stop();
         _notifyClient.Dispose();
+        _coapNotifyClient?.DisposeAsync().AsTask().GetAwaiter().GetResult();
         _pollSignal.Dispose();
         _runCts.Dispose();
         return ValueTask.CompletedTask;

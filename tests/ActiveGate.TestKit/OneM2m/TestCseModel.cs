@@ -2,7 +2,11 @@ using System.Text.Json.Nodes;
 
 namespace ActiveGate.TestKit.OneM2m;
 
-/// <summary>One HTTP request as the test CSE saw it, and how it answered.</summary>
+/// <summary>
+/// One request as the test CSE saw it, and how it answered. CoAP requests are logged in HTTP terms: Method is the
+/// HTTP verb of the CoAP method (GET/POST/PUT/DELETE), Headers hold the oneM2M options under their TS-0009 header
+/// names, HttpStatus is the status the HTTP front would have sent; <see cref="Binding"/> tells the two apart.
+/// </summary>
 public sealed record TestCseRequest(
     string Method,
     string Path,
@@ -13,6 +17,9 @@ public sealed record TestCseRequest(
     int HttpStatus,
     string? Violation)
 {
+    /// <summary>"http" or "coap": the front the request came in by.</summary>
+    public string Binding { get; init; } = "http";
+
     public string? Header(string name) => Headers.TryGetValue(name.ToUpperInvariant(), out string? v) ? v : null;
 }
 
