@@ -1,6 +1,7 @@
 using ActiveGate.Agent.Health;
 using ActiveGate.Agent.Hosting;
 using ActiveGate.Agent.Options;
+using ActiveGate.Agent.Proxy;
 using ActiveGate.Agent.Radio;
 using ActiveGate.Lwm2m.Objects;
 using ActiveGate.Lwm2m.Registration;
@@ -23,6 +24,7 @@ public sealed partial class Lwm2mService : BackgroundService
 
     private readonly Lwm2mOptions _options;
     private readonly RadioService _radio;
+    private readonly ProxyService _proxy;
     private readonly AgentPaths _paths;
     private readonly IHostApplicationLifetime _lifetime;
     private readonly TimeProvider _timeProvider;
@@ -30,13 +32,14 @@ public sealed partial class Lwm2mService : BackgroundService
     private readonly ILogger<Lwm2mService> _logger;
     private readonly HealthSource? _health;
 
-    public Lwm2mService(IOptions<Lwm2mOptions> options, RadioService radio, AgentPaths paths, IHostApplicationLifetime lifetime, HealthRegistry health, TimeProvider timeProvider, ILoggerFactory loggerFactory)
+    public Lwm2mService(IOptions<Lwm2mOptions> options, RadioService radio, ProxyService proxy, AgentPaths paths, IHostApplicationLifetime lifetime, HealthRegistry health, TimeProvider timeProvider, ILoggerFactory loggerFactory)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(health);
         ArgumentNullException.ThrowIfNull(loggerFactory);
         _options = options.Value;
         _radio = radio;
+        _proxy = proxy;
         _paths = paths;
         _lifetime = lifetime;
         _timeProvider = timeProvider;
@@ -91,6 +94,9 @@ public sealed partial class Lwm2mService : BackgroundService
             TryDelete(Path.Combine(_paths.StateDirectory, "devices.json"));
             Restart("factory reset");
         };
+        // The policy object shows the upstream services before Register announces its instances.
+        await _proxy.Started.WaitAsync(stoppingToken).ConfigureAwait(false);
+        using var policies = new TransportPolicyBridge(client.AddObject(new TransportPolicyObject()), _proxy, _loggerFactory.CreateLogger<TransportPolicyBridge>());
         Client = client;
         LogStarting(_logger, options.Endpoint, options.ServerUri ?? options.BootstrapUri!);
         await client.StartAsync(stoppingToken).ConfigureAwait(false);

@@ -10,7 +10,11 @@ public sealed class UpstreamOptions : IValidatableObject
 {
     public const string SectionName = "Upstream";
 
-    /// <summary>HTTP root of the CSE, e.g. <c>http://cse.example:8080/</c>. Empty: no platform; readings are logged.</summary>
+    /// <summary>
+    /// Root of the CSE: <c>http://cse.example:8080/</c> (TS-0009) or <c>coap://cse.example:5683/</c> (TS-0008). Empty: no
+    /// platform; readings are logged. A policy written at runtime (LwM2M, <c>activegate upstream switch</c>) wins over it
+    /// until <c>activegate upstream reset</c>.
+    /// </summary>
     public string? Url { get; set; }
 
     /// <summary>The CSE-ID, e.g. <c>/id-in</c>.</summary>
@@ -46,11 +50,22 @@ public sealed class UpstreamOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:01", "00:05:00")]
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>DTLS-PSK identity for a coaps:// platform (with <see cref="PskKeyFile"/>); without them coaps:// policies are refused.</summary>
+    public string? PskIdentity { get; set; }
+
+    /// <summary>File holding the PSK (hex or raw) for a coaps:// platform.</summary>
+    public string? PskKeyFile { get; set; }
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        if (!string.IsNullOrEmpty(Url) && (!Uri.TryCreate(Url, UriKind.Absolute, out Uri? uri) || uri.Scheme is not ("http" or "https")))
+        if (!string.IsNullOrEmpty(Url) && (!Uri.TryCreate(Url, UriKind.Absolute, out Uri? uri) || uri.Scheme is not ("http" or "https" or "coap" or "coaps")))
         {
-            yield return new ValidationResult("The field UpstreamOptions.Url must be an absolute http:// or https:// URL", [nameof(Url)]);
+            yield return new ValidationResult("The field UpstreamOptions.Url must be an absolute http://, https://, coap:// or coaps:// URL", [nameof(Url)]);
+        }
+
+        if (string.IsNullOrEmpty(PskIdentity) != string.IsNullOrEmpty(PskKeyFile))
+        {
+            yield return new ValidationResult("The fields UpstreamOptions.PskIdentity and PskKeyFile go together (coaps:// platforms)", [nameof(PskKeyFile)]);
         }
 
         if (!string.IsNullOrEmpty(NotificationUrl) && string.IsNullOrEmpty(NotificationListen))
