@@ -18,6 +18,7 @@ public sealed class OutboxDelivery
     private readonly IOutboxSender _sender;
     private CancellationTokenSource? _backoffCts;
     private volatile bool _retryRequested;
+    private TaskCompletionSource _nudge = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly OutboxOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -49,7 +50,8 @@ public sealed class OutboxDelivery
     public void RetryNow()
     {
         ConsecutiveFailures = 0;
-        _retryRequested = true; // also covers a back-off that has not started waiting yet
+        _retryRequested = true; // also covers a back-off or linger that has not started waiting yet
+        Volatile.Read(ref _nudge).TrySetResult();
         Volatile.Read(ref _backoffCts)?.Cancel();
     }
 
@@ -129,7 +131,7 @@ public sealed class OutboxDelivery
                     }
                     catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
                     {
-                        _retryRequested = false;
+                        TakeRetryRequest();
                         backoff = _options.RetryInitialDelay;
                     }
                     finally
@@ -154,6 +156,11 @@ public sealed class OutboxDelivery
     /// </summary>
     private async Task LingerAsync(CancellationToken cancellationToken)
     {
+        if (TakeRetryRequest())
+        {
+            return; // a new sender: what waits goes now
+        }
+
         if (_outbox.TimeUntilBatchDue(_options.DeliveryBatchSize, _options.DeliveryLinger) is not { } due || due <= TimeSpan.Zero)
         {
             return;
@@ -162,9 +169,23 @@ public sealed class OutboxDelivery
         using var lingerCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Task full = _outbox.WaitForDepthAsync(_options.DeliveryBatchSize, lingerCts.Token);
         Task elapsed = Task.Delay(due, _time, lingerCts.Token);
-        await Task.WhenAny(full, elapsed).ConfigureAwait(false);
+        await Task.WhenAny(full, elapsed, Volatile.Read(ref _nudge).Task).ConfigureAwait(false);
         await lingerCts.CancelAsync().ConfigureAwait(false);
+        TakeRetryRequest();
         cancellationToken.ThrowIfCancellationRequested();
+    }
+
+    /// <summary>Consumes a <see cref="RetryNow"/>; true if there was one.</summary>
+    private bool TakeRetryRequest()
+    {
+        if (!_retryRequested)
+        {
+            return false;
+        }
+
+        _retryRequested = false;
+        Interlocked.Exchange(ref _nudge, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        return true;
     }
 
     /// <summary>Acknowledges the handled prefix; returns false if the batch stopped at a failure.</summary>

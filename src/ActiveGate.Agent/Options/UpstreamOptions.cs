@@ -50,6 +50,10 @@ public sealed class UpstreamOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:01", "00:05:00")]
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary><c>mni</c> of each channel's readings container: the platform keeps this many, pruning older ones.</summary>
+    [Range(1, 10_000_000)]
+    public int ReadingsMaxInstances { get; set; } = 100;
+
     /// <summary>DTLS-PSK identity for a coaps:// platform (with <see cref="PskKeyFile"/>); without them coaps:// policies are refused.</summary>
     public string? PskIdentity { get; set; }
 

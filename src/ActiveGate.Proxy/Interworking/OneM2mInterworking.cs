@@ -126,6 +126,10 @@ public sealed class OneM2mInterworking : IDisposable
                     ApplicationEntity? existing = probed[0].ReadResource(ApplicationEntity.RootKey, OneM2mJsonContext.Default.ApplicationEntity);
                     needUpdate = existing is null || existing.RequestReachability != _options.Reachable
                         || !(existing.PointOfAccess ?? []).SequenceEqual(_options.PointOfAccess);
+                    if (!needUpdate)
+                    {
+                        r = probed[0]; // our AE, as we want it: adopted without a further request
+                    }
                     _known = probed[1].IsSuccess ? ParseDiscovery(probed[1]) : null;
                     needPollingChannel &= _known?.Contains(_options.AeName + "/" + ResourceNames.PollingChannel) != true;
                 }

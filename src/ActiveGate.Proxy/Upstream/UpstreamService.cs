@@ -511,6 +511,6 @@ public sealed partial class UpstreamService : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Information, Message = "upstream service {Service}: generation {Generation} abandoned ({Outcome})")]
     private static partial void LogSwapAbandoned(ILogger logger, int service, long generation, string outcome);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "upstream service {Service}: switched from generation {Old} to {New} at {Endpoint} in {Milliseconds} ms ({Requests} requests, {RoundTrips} round trips)")]
-    private static partial void LogSwitched(ILogger logger, int service, long old, long @new, object endpoint, long milliseconds, long requests, long roundTrips);
+    [LoggerMessage(Level = LogLevel.Information, Message = "upstream service {Service}: switched from generation {Old} to {Next} at {Endpoint} in {Milliseconds} ms ({Requests} requests, {RoundTrips} round trips)")]
+    private static partial void LogSwitched(ILogger logger, int service, long old, long next, object endpoint, long milliseconds, long requests, long roundTrips);
 }

@@ -373,7 +373,9 @@ public sealed partial class TestCse : IAsyncDisposable
         }
 
         (string rawPath, string query) = PathAndQuery(req);
-        Reply? processed = await ProcessAsync(new Inbound(req.Method, rawPath, query, headers, body, "http"), token).ConfigureAwait(false);
+        // A client that goes away (a long poll it abandoned) must not be handed a queued notification: it would be lost.
+        using var request = CancellationTokenSource.CreateLinkedTokenSource(token, context.Get<IHttpRequestLifetimeFeature>()?.RequestAborted ?? CancellationToken.None);
+        Reply? processed = await ProcessAsync(new Inbound(req.Method, rawPath, query, headers, body, "http"), request.Token).ConfigureAwait(false);
         if (processed is not { } reply)
         {
             Abort(context);
