@@ -34,6 +34,8 @@ public sealed class UdpLatencyProxy : IAsyncDisposable
         _down = new LinkShaper(options.RoundTrip / 2, options.BitsPerSecond, options.TimeProvider);
         _observers = [Log, .. observers];
         _front = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        // A burst of datagrams must wait in the kernel until the loop reads them, not be dropped there (rmem default ~208 KiB).
+        _front.ReceiveBufferSize = 4 << 20;
         _front.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         EndPoint = (IPEndPoint)_front.LocalEndPoint!;
         _receiveLoop = ReceiveFromClientsAsync();
@@ -51,17 +53,16 @@ public sealed class UdpLatencyProxy : IAsyncDisposable
     private async Task ReceiveFromClientsAsync()
     {
         EndPoint any = new IPEndPoint(IPAddress.Any, 0);
+        byte[] scratch = new byte[MaxDatagram];
         while (!_cts.IsCancellationRequested)
         {
-            byte[] buffer = ArrayPool<byte>.Shared.Rent(MaxDatagram);
             SocketReceiveFromResult result;
             try
             {
-                result = await _front.ReceiveFromAsync(buffer, SocketFlags.None, any, _cts.Token).ConfigureAwait(false);
+                result = await _front.ReceiveFromAsync(scratch, SocketFlags.None, any, _cts.Token).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException)
             {
-                ArrayPool<byte>.Shared.Return(buffer);
                 if (ex is SocketException && !_cts.IsCancellationRequested)
                 {
                     continue; // an ICMP error for an earlier reply to a client that has gone
@@ -72,11 +73,19 @@ public sealed class UdpLatencyProxy : IAsyncDisposable
 
             var client = (IPEndPoint)result.RemoteEndPoint;
             Mapping mapping = _mappings.GetOrAdd(client, c => new Mapping(this, c, Interlocked.Increment(ref _nextFlow)));
-            if (!mapping.Up.TryEnqueue(buffer, result.ReceivedBytes, _options.TimeProvider.GetTimestamp()))
+            if (!mapping.Up.TryEnqueue(Copy(scratch, result.ReceivedBytes), result.ReceivedBytes, _options.TimeProvider.GetTimestamp()))
             {
                 Log.Dropped();
             }
         }
+    }
+
+    /// <summary>A pooled copy sized to the datagram: a queue of thousands of small datagrams must not pin 64 KiB each.</summary>
+    private static byte[] Copy(byte[] scratch, int length)
+    {
+        byte[] copy = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
+        scratch.AsSpan(0, length).CopyTo(copy);
+        return copy;
     }
 
     public async ValueTask DisposeAsync()
@@ -111,7 +120,7 @@ public sealed class UdpLatencyProxy : IAsyncDisposable
         {
             _proxy = proxy;
             _flow = flow;
-            _upstream = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+            _upstream = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp) { ReceiveBufferSize = 4 << 20 };
             _upstream.Bind(new IPEndPoint(IPAddress.Loopback, 0));
             _upstream.Connect(proxy.Target);
             CancellationToken ct = proxy._cts.Token;
@@ -135,27 +144,25 @@ public sealed class UdpLatencyProxy : IAsyncDisposable
 
         private async Task ReceiveFromTargetAsync(CancellationToken ct)
         {
+            byte[] scratch = new byte[MaxDatagram];
             while (!ct.IsCancellationRequested)
             {
-                byte[] buffer = ArrayPool<byte>.Shared.Rent(MaxDatagram);
                 int n;
                 try
                 {
-                    n = await _upstream.ReceiveAsync(buffer, SocketFlags.None, ct).ConfigureAwait(false);
+                    n = await _upstream.ReceiveAsync(scratch, SocketFlags.None, ct).ConfigureAwait(false);
                 }
                 catch (SocketException) when (!ct.IsCancellationRequested)
                 {
                     // ICMP port unreachable from a target that is down: UDP has nothing to close; keep listening.
-                    ArrayPool<byte>.Shared.Return(buffer);
                     continue;
                 }
                 catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException)
                 {
-                    ArrayPool<byte>.Shared.Return(buffer);
                     return;
                 }
 
-                if (!Down.TryEnqueue(buffer, n, _proxy._options.TimeProvider.GetTimestamp()))
+                if (!Down.TryEnqueue(Copy(scratch, n), n, _proxy._options.TimeProvider.GetTimestamp()))
                 {
                     _proxy.Log.Dropped();
                 }
