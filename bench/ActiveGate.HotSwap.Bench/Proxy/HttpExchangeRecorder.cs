@@ -38,6 +38,7 @@ public sealed class HttpExchangeRecorder : ITrafficObserver
     private readonly Lock _gate = new();
     private readonly Dictionary<long, FlowState> _flows = [];
     private readonly List<HttpExchange> _exchanges = [];
+    private readonly List<HttpExchange> _unanswered = [];
 
     /// <summary>Completed exchanges in order of their responses.</summary>
     public IReadOnlyList<HttpExchange> Exchanges
@@ -47,6 +48,18 @@ public sealed class HttpExchangeRecorder : ITrafficObserver
             lock (_gate)
             {
                 return [.. _exchanges];
+            }
+        }
+    }
+
+    /// <summary>Requests whose connection closed before their response came back (Status 0): the platform may or may not have stored them.</summary>
+    public IReadOnlyList<HttpExchange> Unanswered
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _unanswered];
             }
         }
     }
@@ -122,7 +135,10 @@ public sealed class HttpExchangeRecorder : ITrafficObserver
     {
         lock (_gate)
         {
-            _flows.Remove(flow);
+            if (_flows.Remove(flow, out FlowState? state))
+            {
+                _unanswered.AddRange(state.Waiting.Select(r => Describe(flow, r, null)));
+            }
         }
     }
 
