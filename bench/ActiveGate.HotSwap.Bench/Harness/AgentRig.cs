@@ -15,7 +15,8 @@ public sealed record OutboxCounters(long Appended, long Delivered, long Depth, l
 public sealed class AgentRig : IAsyncDisposable
 {
     private readonly Process _simulator;
-    private readonly Process _agent;
+    private readonly Dictionary<string, string> _environment;
+    private Process _agent;
 
     private AgentRig(string workDirectory, string agentBinary, Process simulator, Process agent, Dictionary<string, string> environment)
     {
@@ -23,7 +24,7 @@ public sealed class AgentRig : IAsyncDisposable
         AgentBinary = agentBinary;
         _simulator = simulator;
         _agent = agent;
-        Environment = environment;
+        _environment = environment;
     }
 
     public string WorkDirectory { get; }
@@ -31,7 +32,7 @@ public sealed class AgentRig : IAsyncDisposable
     public string AgentBinary { get; }
 
     /// <summary>The agent's environment; a CLI call with it reaches this agent.</summary>
-    public IReadOnlyDictionary<string, string> Environment { get; }
+    public IReadOnlyDictionary<string, string> Environment => _environment;
 
     public bool AgentExited => _agent.HasExited;
 
@@ -95,7 +96,7 @@ public sealed class AgentRig : IAsyncDisposable
         }
 
         Process p = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {binary}");
-        var log = new StreamWriter(Path.Combine(workDirectory, logName)) { AutoFlush = true };
+        var log = new StreamWriter(Path.Combine(workDirectory, logName), append: true) { AutoFlush = true };
         var gate = new Lock();
         void Write(string? line)
         {
@@ -147,6 +148,20 @@ public sealed class AgentRig : IAsyncDisposable
         {
             return null;
         }
+    }
+
+    /// <summary>
+    /// Stops the agent (SIGTERM, waited for) and starts it again configured for <paramref name="target"/>: a swap by
+    /// restart, the way a configuration change reaches an agent without hot swap. Its outbox and state are kept.
+    /// </summary>
+    public async Task RestartAgentAsync(PlatformAddress target)
+    {
+        await TerminateAsync(_agent);
+        _agent.Dispose();
+        _environment["ACTIVEGATE__Upstream__Url"] = target.Upstream.ToString();
+        _environment["ACTIVEGATE__Upstream__CseId"] = target.CseId;
+        _environment["ACTIVEGATE__Upstream__CseName"] = target.CseName;
+        _agent = Launch(AgentBinary, WorkDirectory, "agent.log", _environment, "run");
     }
 
     /// <summary>Ends the readings at their source (SIGTERM to the simulator) so the outbox can drain.</summary>
