@@ -34,4 +34,12 @@ Console.CancelKeyPress += (_, e) =>
     e.Cancel = true;
     cts.Cancel();
 };
-return await HotSwapHarness.RunAsync(options, cts.Token);
+try
+{
+    return await HotSwapHarness.RunAsync(options, cts.Token);
+}
+catch (Exception ex) when (ex is InvalidOperationException or TimeoutException or System.ComponentModel.Win32Exception or OperationCanceledException)
+{
+    Console.Error.WriteLine($"hotswap: {ex.Message}");
+    return 1;
+}

@@ -36,6 +36,9 @@ public sealed class AgentRig : IAsyncDisposable
 
     public bool AgentExited => _agent.HasExited;
 
+    /// <summary>How often the agent was started; after a restart its outbox counters cover only the last run.</summary>
+    public int AgentStarts { get; private set; } = 1;
+
     public string AgentLogPath => Path.Combine(WorkDirectory, "agent.log");
 
     public static async Task<AgentRig> StartAsync(string agentBinary, string simulatorBinary, string workDirectory, PlatformAddress first,
@@ -61,6 +64,8 @@ public sealed class AgentRig : IAsyncDisposable
         {
             ["STATE_DIRECTORY"] = Path.Combine(workDirectory, "state"),
             ["RUNTIME_DIRECTORY"] = Path.Combine(workDirectory, "run"),
+            // For CLI calls (outbox, the cli swap driver): this agent's socket, whatever the caller's shell has set.
+            ["ACTIVEGATE_SOCKET"] = Path.Combine(workDirectory, "run", "activegate.sock"),
             ["CONFIGURATION_DIRECTORY"] = Path.Combine(workDirectory, "etc"),
             ["ACTIVEGATE__Radio__Port"] = pty,
             ["ACTIVEGATE__Upstream__Url"] = first.Upstream.ToString(),
@@ -162,6 +167,7 @@ public sealed class AgentRig : IAsyncDisposable
         _environment["ACTIVEGATE__Upstream__CseId"] = target.CseId;
         _environment["ACTIVEGATE__Upstream__CseName"] = target.CseName;
         _agent = Launch(AgentBinary, WorkDirectory, "agent.log", _environment, "run");
+        AgentStarts++;
     }
 
     /// <summary>Ends the readings at their source (SIGTERM to the simulator) so the outbox can drain.</summary>

@@ -57,8 +57,8 @@ public sealed class CliSwapDriver : ISwapDriver
         DateTimeOffset acknowledged = timeProvider.GetUtcNow();
         if (process.ExitCode != 0)
         {
-            throw new InvalidOperationException(
-                $"activegate upstream switch exited with {process.ExitCode}: {(await stderr).Trim()} {(await stdout).Trim()}".Trim());
+            string why = ((await stderr).Trim() + "\n" + (await stdout).Trim()).Trim().Split('\n')[0];
+            throw new InvalidOperationException($"activegate upstream switch exited with {process.ExitCode}: {why}");
         }
 
         return acknowledged;

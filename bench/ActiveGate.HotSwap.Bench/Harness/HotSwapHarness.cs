@@ -20,8 +20,8 @@ public static class HotSwapHarness
         {
             RoundTrip = TimeSpan.FromMilliseconds(o.RttMs), BitsPerSecond = o.BandwidthMbit * 1e6, ModelHandshake = o.ModelHandshake, TimeProvider = tp,
         };
-        string agentBinary = o.AgentBinary ?? Path.Combine(RepositoryLayout.Root, "src/ActiveGate.Agent/bin/Release/net10.0/activegate");
-        string simulatorBinary = o.SimulatorBinary ?? Path.Combine(RepositoryLayout.Root, "src/ActiveGate.Simulator/bin/Release/net10.0/activegate-sim");
+        string agentBinary = o.AgentBinary is not null ? Path.GetFullPath(o.AgentBinary) : Path.Combine(RepositoryLayout.Root, "src/ActiveGate.Agent/bin/Release/net10.0/activegate");
+        string simulatorBinary = o.SimulatorBinary is not null ? Path.GetFullPath(o.SimulatorBinary) : Path.Combine(RepositoryLayout.Root, "src/ActiveGate.Simulator/bin/Release/net10.0/activegate-sim");
         string work = Path.Combine(Path.GetTempPath(), "ag-hotswap-" + Guid.NewGuid().ToString("N")[..8]);
         var platforms = new List<TestPlatform>();
         TestPlatform NewPlatform(string lane)
@@ -97,7 +97,7 @@ public static class HotSwapHarness
             DateTimeOffset end = tp.GetUtcNow();
             await rig.StopDevicesAsync();
             OutboxCounters? counters = await DrainAsync(rig, o.DrainTimeout, cancellationToken);
-            Report(o, platforms, swaps, counters, origin, end, failure);
+            Report(o, platforms, swaps, counters, rig.AgentStarts, origin, end, failure);
             return failure is null && swaps.Count == o.Swaps ? 0 : 1;
         }
         finally
@@ -133,7 +133,7 @@ public static class HotSwapHarness
         return last;
     }
 
-    private static void Report(HarnessOptions o, List<TestPlatform> platforms, List<SwapRecord> swaps, OutboxCounters? counters,
+    private static void Report(HarnessOptions o, List<TestPlatform> platforms, List<SwapRecord> swaps, OutboxCounters? counters, int agentStarts,
         DateTimeOffset origin, DateTimeOffset end, string? failure)
     {
         var exchanges = platforms.ToDictionary(p => p.Name, p => p.Recorder.Exchanges);
@@ -141,7 +141,7 @@ public static class HotSwapHarness
         Stats.Summary first = Stats.Summarize(results.Select(r => r.FirstReadingMs));
         Stats.Summary tree = Stats.Summarize(results.Select(r => r.TreeCompleteMs));
         Console.WriteLine();
-        Console.WriteLine($"swaps completed: {swaps.Count} of {o.Swaps}{(failure is null ? "" : " (" + failure + ")")}");
+        Console.WriteLine($"swaps completed: {swaps.Count} of {o.Swaps}{(failure is null ? "" : " (stopped: see above)")}");
         Console.WriteLine(Inv($"first reading accepted by the new platform after the ack (ms): {first}; swaps without one: {results.Count(r => double.IsNaN(r.FirstReadingMs))}"));
         Console.WriteLine(Inv($"new tree complete after the ack (ms): {tree}; swaps that created no tree: {results.Count(r => r.TreeCreates == 0)}"));
         Console.WriteLine(Inv($"per swap until settled: requests (not readings) {Stats.Summarize(results.Select(r => (double)r.SetupRequests))}; ") +
@@ -153,9 +153,11 @@ public static class HotSwapHarness
             p => p.Name,
             p => (IReadOnlySet<string>)p.Recorder.Exchanges.Where(SwapAnalysis.IsAcceptedReading).Select(x => x.ResourceName!).Concat(p.ReadingNames()).ToHashSet(StringComparer.Ordinal));
         int unanswered = platforms.Sum(p => p.Recorder.Unanswered.Count(x => x.ResourceType == SwapAnalysis.ContentInstance));
-        LossReport loss = SwapAnalysis.Losses(accepted, counters?.Appended, counters?.Depth ?? 0, unanswered);
-        Console.WriteLine(Inv($"lost {(loss.Lost?.ToString(CultureInfo.InvariantCulture) ?? "?")}, duplicated {loss.Duplicated}") +
-            Inv($"   (the agent took in {(loss.Produced?.ToString(CultureInfo.InvariantCulture) ?? "? (outbox CLI did not answer)")}, still queued {loss.StillQueued}, ") +
+        // After a restart the outbox counters start again: then only the sequence gaps count.
+        long? produced = agentStarts == 1 ? counters?.Appended : null;
+        LossReport loss = SwapAnalysis.Losses(accepted, produced, counters?.Depth ?? 0, unanswered);
+        Console.WriteLine(Inv($"lost {loss.Lost}, duplicated {loss.Duplicated}") +
+            Inv($"   (the agent took in {(produced?.ToString(CultureInfo.InvariantCulture) ?? (counters is null ? "? (outbox CLI did not answer)" : $"? ({agentStarts} agent starts)"))}, still queued {loss.StillQueued}, ") +
             Inv($"dropped {counters?.Dropped.ToString(CultureInfo.InvariantCulture) ?? "?"}, rejected {counters?.Rejected.ToString(CultureInfo.InvariantCulture) ?? "?"}; accepted at the platforms {loss.Accepted}; ") +
             Inv($"gaps in the sequence {loss.SequenceGaps}; reading CREATEs whose connection closed unanswered {loss.Unanswered})"));
         int violations = platforms.Sum(p => p.Violations.Count);

@@ -29,8 +29,12 @@ public sealed record SwapResult(
     int InFlightAtAck,
     int OldAcceptedAfterAck);
 
-/// <summary>Readings produced against readings the platforms accepted, by name (each reading's name is unique).</summary>
-public sealed record LossReport(long? Produced, long StillQueued, int Accepted, int Duplicated, long? Lost, int SequenceGaps, int Unanswered);
+/// <summary>
+/// Readings produced against readings the platforms accepted, by name (each reading's name is unique and ends in the
+/// outbox sequence, which counts all channels). <see cref="Lost"/> is the larger of the gaps in the accepted sequences
+/// and, when the agent's count covers the whole run, produced − still queued − accepted (which also sees a lost tail).
+/// </summary>
+public sealed record LossReport(long? Produced, long StillQueued, int Accepted, int Duplicated, long Lost, int SequenceGaps, int Unanswered);
 
 public static class SwapAnalysis
 {
@@ -101,7 +105,7 @@ public static class SwapAnalysis
     }
 
     /// <param name="accepted">Per platform, the names of the readings it accepted (answered 2001, or found stored at the end).</param>
-    /// <param name="produced">Readings the agent took in (outbox appended), if known.</param>
+    /// <param name="produced">Readings the agent took in over the whole run (outbox appended), if known.</param>
     /// <param name="stillQueued">Readings still in the agent's outbox at the end (not lost, not delivered).</param>
     public static LossReport Losses(IReadOnlyDictionary<string, IReadOnlySet<string>> accepted, long? produced, long stillQueued, int unanswered)
     {
@@ -122,7 +126,7 @@ public static class SwapAnalysis
             gaps += (int)(sequences[i] - sequences[i - 1] - 1);
         }
 
-        long? lost = produced is null ? null : Math.Max(0, produced.Value - stillQueued - count.Count);
+        long lost = Math.Max(gaps, produced is null ? 0 : produced.Value - stillQueued - count.Count);
         return new LossReport(produced, stillQueued, count.Count, duplicated, lost, gaps, unanswered);
     }
 

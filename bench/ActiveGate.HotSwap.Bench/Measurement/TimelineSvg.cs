@@ -36,7 +36,8 @@ public static class TimelineSvg
 
     public static PlotModel Build(string title, DateTimeOffset origin, DateTimeOffset end, IReadOnlyList<Lane> lanes, IReadOnlyList<DateTimeOffset> swaps, TimeSpan bin)
     {
-        var model = new PlotModel { Title = title, Background = OxyColors.White };
+        // OxyPlot's default font is Segoe UI, absent from most Linux viewers.
+        var model = new PlotModel { Title = title, Background = OxyColors.White, DefaultFont = "sans-serif", TitleFontSize = 13 };
         model.Legends.Add(new Legend { LegendPosition = LegendPosition.TopRight, LegendPlacement = LegendPlacement.Outside });
         model.Axes.Add(new LinearAxis { Position = AxisPosition.Bottom, Title = "time since start (s)", Minimum = 0, Maximum = (end - origin).TotalSeconds });
         model.Axes.Add(new LinearAxis { Position = AxisPosition.Left, Title = FormattableString.Invariant($"readings accepted per s ({bin.TotalSeconds:0.##} s bins)"), Minimum = 0 });
