@@ -51,6 +51,37 @@ internal static class AnalysisSelfTests
         return "first reading 280 ms, tree 220 ms, 4 round trips, 2 new connections, 1 in flight; lost 1 / duplicated 1 / gap 1 found";
     }
 
+    /// <summary>HTTP framing fed one byte at a time: a chunked request with a trailer, a Content-Length response, a 204 and a HEAD.</summary>
+    public static string HttpFraming()
+    {
+        var recorder = new HttpExchangeRecorder();
+        recorder.OnOpened(1, At(0));
+        string body = """{"m2m:cin":{"rn":"plug-a-ch1-9","con":"1"}}""";
+        string chunked = $"POST /cse-in/ae/meas HTTP/1.1\r\nHost: x\r\nContent-Type: application/json;ty=4\r\nTransfer-Encoding: chunked\r\n\r\n" +
+            $"{10:x}\r\n{body[..10]}\r\n{body.Length - 10:x};ext=1\r\n{body[10..]}\r\n0\r\nX-Trailer: y\r\n\r\n";
+        Feed(recorder, FlowDirection.Upstream, chunked + "DELETE /cse-in/x HTTP/1.1\r\nHost: x\r\n\r\nHEAD /cse-in HTTP/1.1\r\nHost: x\r\n\r\n", 10);
+        Check(recorder.Exchanges.Count == 0 && recorder.Pending.Count == 3, $"pending {recorder.Pending.Count}");
+        Feed(recorder, FlowDirection.Downstream, "HTTP/1.1 201 Created\r\nX-M2M-RSC: 2001\r\nContent-Length: 2\r\n\r\n{}" +
+            "HTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 1234\r\n\r\n", 20);
+        IReadOnlyList<HttpExchange> x = recorder.Exchanges;
+        Check(x.Count == 3, $"{x.Count} exchanges");
+        Check(x[0].IsCreate && x[0].ResourceType == 4 && x[0].ResourceName == "plug-a-ch1-9" && x[0].Rsc == 2001 && SwapAnalysis.IsAcceptedReading(x[0]), "chunked cin");
+        Check(x[1].Method == "DELETE" && x[1].Status == 204 && x[2].Method == "HEAD" && x[2].Status == 200, "204 and HEAD have no body");
+        Check(x[0].RequestAt == At(10) && x[0].ResponseAt > x[0].RequestAt, "timestamps: first request byte, last response byte");
+        recorder.OnClosed(1, At(99));
+        Check(recorder.UnparsableFlows == 0 && recorder.Unanswered.Count == 0, "unparsable or unanswered");
+        return "chunked request with extension and trailer, Content-Length, 204 and HEAD responses framed byte by byte; names, types and RSC read";
+    }
+
+    private static void Feed(HttpExchangeRecorder recorder, FlowDirection direction, string text, int startMs)
+    {
+        byte[] bytes = System.Text.Encoding.ASCII.GetBytes(text);
+        for (int i = 0; i < bytes.Length; i++)
+        {
+            recorder.OnData(1, direction, At(startMs + (i / 100)), bytes.AsSpan(i, 1));
+        }
+    }
+
     private static DateTimeOffset At(int ms) => s_t0.AddMilliseconds(ms);
 
     private static HttpExchange X(long flow, int ty, string rn, int requestMs, int responseMs)

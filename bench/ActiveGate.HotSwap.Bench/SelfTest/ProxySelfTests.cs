@@ -34,6 +34,7 @@ internal static class ProxySelfTests
             ("udp 1 Mbit/s cap", UdpBandwidthAsync),
             ("http exchanges against the test CSE", HttpRecorderAsync),
             ("quantiles", () => Task.FromResult(AnalysisSelfTests.Quantiles())),
+            ("http framing, byte by byte", () => Task.FromResult(AnalysisSelfTests.HttpFraming())),
             ("swap analysis on synthetic records", () => Task.FromResult(AnalysisSelfTests.Swaps())),
         ];
         await WarmUpAsync();
