@@ -58,8 +58,18 @@ public static class HotSwapHarness
                 await Task.Delay(100, cancellationToken);
             }
 
+            Console.WriteLine(Inv($"first reading at A {(tp.GetUtcNow() - started).TotalSeconds:0.0} s after the agent started"));
+
+            // Every channel reporting before the first swap, so a swap has the whole fleet's tree to move (100 devices
+            // join the mesh over tens of seconds).
+            int channels = o.Plugs + (3 * o.Dins), seen;
+            while ((seen = ChannelsReporting(a)) < channels && tp.GetUtcNow() - started < o.StartupTimeout && !rig.AgentExited)
+            {
+                await Task.Delay(500, cancellationToken);
+            }
+
             DateTimeOffset origin = tp.GetUtcNow();
-            Console.WriteLine(Inv($"first reading at A {(origin - started).TotalSeconds:0.0} s after the agent started; warming up {o.WarmupSeconds} s"));
+            Console.WriteLine(Inv($"{seen} of {channels} channels reporting at A {(origin - started).TotalSeconds:0.0} s after the agent started; warming up {o.WarmupSeconds} s"));
             await Task.Delay(TimeSpan.FromSeconds(o.WarmupSeconds), cancellationToken);
 
             var swaps = new List<SwapRecord>();
@@ -114,6 +124,11 @@ public static class HotSwapHarness
         }
     }
 
+    /// <summary>Distinct device channels with an accepted reading: names are <c>device-chN-sequence</c>.</summary>
+    private static int ChannelsReporting(TestPlatform platform)
+        => platform.Recorder.Exchanges.Where(SwapAnalysis.IsAcceptedReading)
+            .Select(x => x.ResourceName!).Select(n => n[..Math.Max(0, n.LastIndexOf('-'))]).Distinct(StringComparer.Ordinal).Count();
+
     /// <summary>Waits until the agent's outbox is empty (the devices have stopped), or the timeout; the last counters.</summary>
     private static async Task<OutboxCounters?> DrainAsync(AgentRig rig, TimeSpan timeout, CancellationToken cancellationToken)
     {
@@ -160,6 +175,18 @@ public static class HotSwapHarness
             Inv($"   (the agent took in {(produced?.ToString(CultureInfo.InvariantCulture) ?? (counters is null ? "? (outbox CLI did not answer)" : $"? ({agentStarts} agent starts)"))}, still queued {loss.StillQueued}, ") +
             Inv($"dropped {counters?.Dropped.ToString(CultureInfo.InvariantCulture) ?? "?"}, rejected {counters?.Rejected.ToString(CultureInfo.InvariantCulture) ?? "?"}; accepted at the platforms {loss.Accepted}; ") +
             Inv($"gaps in the sequence {loss.SequenceGaps}; reading CREATEs whose connection closed unanswered {loss.Unanswered})"));
+        if (loss.Duplicated > 0)
+        {
+            // A few examples with where and when each copy was accepted, to tell a swap's resend from a restart's.
+            var when = platforms.SelectMany(p => p.Recorder.Exchanges.Where(SwapAnalysis.IsAcceptedReading).Select(x => (x.ResourceName, p.Name, x.ResponseAt)))
+                .ToLookup(x => x.ResourceName, StringComparer.Ordinal);
+            foreach (string name in accepted.Values.SelectMany(n => n).GroupBy(n => n, StringComparer.Ordinal).Where(g => g.Count() > 1).Select(g => g.Key).Take(3))
+            {
+                Console.WriteLine($"  duplicated {name}: " + string.Join(", ", when[name].Select(x => Inv($"{x.Name} at t = {(x.ResponseAt - origin).TotalSeconds:0.000} s"))) +
+                    $" (swap acks at t = {string.Join(", ", swaps.Select(s => Inv($"{(s.AckAt - origin).TotalSeconds:0.0}")).Take(5))}{(swaps.Count > 5 ? ", …" : "")} s)");
+            }
+        }
+
         int violations = platforms.Sum(p => p.Violations.Count);
         Console.WriteLine($"requests the CSEs rejected as protocol violations: {violations}{(violations > 0 ? " (first: " + platforms.SelectMany(p => p.Violations).First() + ")" : "")}");
         Console.WriteLine(Goals(o, first, tree));
