@@ -22,6 +22,7 @@ public sealed record HarnessOptions
           --binding http|coap    oneM2M binding to the CSEs (coap: not yet)               default http
           --out DIR              timeline.svg, swaps.csv                                  default artifacts/hotswap
           --agent PATH, --simulator PATH   the binaries (bench/hotswap.sh passes the built ones)
+          --drain S              after the devices stop, wait up to S s for the outbox to empty   default 60
           --keep                 keep the agent's scratch directory (logs, state)
         """;
 
@@ -93,6 +94,7 @@ public sealed record HarnessOptions
                 "--agent" => o with { AgentBinary = Value() },
                 "--simulator" => o with { SimulatorBinary = Value() },
                 "--keep" => o with { Keep = true },
+                "--drain" => o with { DrainTimeout = TimeSpan.FromSeconds(Number()) },
                 _ => throw new ArgumentException($"unknown option {args[i]}"),
             };
         }

@@ -76,7 +76,7 @@ public static class TimelineSvg
         new SvgExporter { Width = width, Height = 420 }.Export(model, file);
     }
 
-    /// <summary>Per lane: total, mean and peak rate; and the longest stretch in which no platform accepted a reading.</summary>
+    /// <summary>Per lane, within the plotted span: total, mean and peak rate; and the longest stretch in which no platform accepted a reading.</summary>
     public static string Summary(DateTimeOffset origin, DateTimeOffset end, IReadOnlyList<Lane> lanes, TimeSpan bin)
     {
         var sb = new StringBuilder();
@@ -85,8 +85,9 @@ public static class TimelineSvg
         foreach (Lane lane in lanes)
         {
             double[] rates = Rates(lane.Accepted, origin, end, bin);
+            int inRange = lane.Accepted.Count(t => t >= origin && t < end);
             sb.AppendLine(CultureInfo.InvariantCulture,
-                $"{lane.Name,-12} {lane.Accepted.Count,9} {lane.Accepted.Count / Math.Max(seconds, 1e-9),8:0.0} {rates.Max(),8:0.0} {rates.Count(r => r > 0),6}/{rates.Length}");
+                $"{lane.Name,-12} {inRange,9} {inRange / Math.Max(seconds, 1e-9),8:0.0} {rates.Max(),8:0.0} {rates.Count(r => r > 0),6}/{rates.Length}");
         }
 
         DateTimeOffset[] all = [.. lanes.SelectMany(l => l.Accepted).Where(t => t >= origin && t <= end).Order()];
