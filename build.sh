@@ -27,7 +27,7 @@ Usage: ./build.sh <command> [args]
                    (simulated radio board on a pseudo-terminal) unless Radio:Port names real hardware
   publish          self-contained linux-x64 and linux-arm64 builds, framework-dependent linux-arm
   package          build the .deb packages from the published builds
-  bench AREA       run a benchmark: coap | lowpan | rpl | proxy | agent | lwm2m
+  bench AREA       run a benchmark: coap | lowpan | rpl | proxy | agent | lwm2m | hotswap
   help             this text
 USAGE
 }
@@ -143,7 +143,7 @@ cmd_package() {
 
 cmd_bench() {
   local area="${1:-}"
-  [ -n "$area" ] || die "usage: ./build.sh bench coap|lowpan|rpl|proxy|agent|lwm2m"
+  [ -n "$area" ] || die "usage: ./build.sh bench coap|lowpan|rpl|proxy|agent|lwm2m|hotswap"
   shift
   [ -x "bench/$area.sh" ] || die "no benchmark named '$area' (bench/$area.sh)"
   cmd_setup
