@@ -14,6 +14,9 @@ public sealed class OutboxDelivery
 {
     private static readonly TimeSpan s_idleBoundsCheck = TimeSpan.FromMinutes(1);
 
+    /// <summary>How long a batch in flight may still take once stopping was asked (well inside systemd's stop timeout).</summary>
+    private static readonly TimeSpan s_stopGrace = TimeSpan.FromSeconds(2);
+
     private readonly OutboxCursor _outbox;
     private readonly IOutboxSender _sender;
     private CancellationTokenSource? _backoffCts;
@@ -92,15 +95,31 @@ public sealed class OutboxDelivery
                 lastBatchFull = batch.Count == _options.DeliveryBatchSize;
 
                 Array.Clear(outcomes);
-                try
+                // Stopping lets the batch in flight finish (bounded): cut off, the platform may have stored readings whose
+                // acknowledgement is then lost, and after a restart they would be sent again, perhaps to another platform.
+                using var sendCts = new CancellationTokenSource();
+                using (cancellationToken.Register(static state => ((CancellationTokenSource)state!).CancelAfter(s_stopGrace), sendCts))
                 {
-                    await _sender.SendAsync(batch, outcomes, cancellationToken).ConfigureAwait(false);
+                    try
+                    {
+                        await _sender.SendAsync(batch, outcomes, sendCts.Token).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException) when (sendCts.IsCancellationRequested)
+                    {
+                        Array.Clear(outcomes);
+                    }
+                    catch (Exception ex) when (ex is not OperationCanceledException)
+                    {
+                        // A sender bug counts as a retryable failure of the whole batch.
+                        _logger.LogError(ex, "outbox: sender failed");
+                        Array.Clear(outcomes);
+                    }
                 }
-                catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+
+                if (cancellationToken.IsCancellationRequested)
                 {
-                    // A sender bug counts as a retryable failure of the whole batch.
-                    _logger.LogError(ex, "outbox: sender failed");
-                    Array.Clear(outcomes);
+                    Acknowledge(batch, outcomes);
+                    break;
                 }
 
                 if (Acknowledge(batch, outcomes))

@@ -203,3 +203,50 @@ public sealed class OutboxCursorTests : IDisposable
         }
     }
 }
+
+/// <summary>Stopping the delivery loop while a batch is in flight.</summary>
+public sealed class OutboxDeliveryStopTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public async Task Stopping_lets_the_batch_in_flight_finish_and_acknowledges_it()
+    {
+        var options = new OutboxOptions { Directory = _dir.Path, UnsafeSkipFsync = true };
+        using var outbox = DurableOutbox.Open(options);
+        for (int i = 1; i <= 5; i++)
+        {
+            await outbox.AppendAsync(Encoding.UTF8.GetBytes($"r{i}"));
+        }
+
+        var sender = new SlowSender(TimeSpan.FromMilliseconds(500));
+        using var stop = new CancellationTokenSource();
+        Task run = new OutboxDelivery(outbox, sender, options).RunAsync(stop.Token);
+        await sender.Started.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await stop.CancelAsync(); // while the platform is storing the batch
+        await run.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(5, sender.Stored);
+        Assert.Equal(5, outbox.DefaultCursor.Position); // acknowledged: a restart will not send them again
+    }
+
+    private sealed class SlowSender(TimeSpan latency) : IOutboxSender
+    {
+        public TaskCompletionSource Started { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public int Stored { get; private set; }
+
+        public async ValueTask SendAsync(IReadOnlyList<OutboxEntry> batch, DeliveryOutcome[] outcomes, CancellationToken cancellationToken)
+        {
+            Started.TrySetResult();
+            await Task.Delay(latency, cancellationToken);
+            for (int i = 0; i < batch.Count; i++)
+            {
+                outcomes[i] = DeliveryOutcome.Delivered;
+                Stored++;
+            }
+        }
+    }
+}

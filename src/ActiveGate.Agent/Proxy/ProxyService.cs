@@ -70,8 +70,10 @@ public sealed partial class ProxyService : BackgroundService
             },
             Actuator = actuator,
             Outbox = outboxOptions,
-            KnownDevices = () => registry.Snapshot().Select(Describe),
+            // Plugs and meters: the devices with readings and relays (a generic node gets a tree once it sends readings).
+            KnownDevices = () => registry.Snapshot().Where(d => d.Kind != DeviceKind.Generic).Select(Describe),
             InFlightBound = _options.RequestTimeout + TimeSpan.FromSeconds(2),
+            Switching = RecordSwitch,
             Time = timeProvider,
             Loggers = loggerFactory,
         };
@@ -182,7 +184,9 @@ public sealed partial class ProxyService : BackgroundService
 
         try
         {
-            _store.Save(id, policy);
+            // Until the switch, the policy in force is kept too: a restart starts there and swaps again (see the store).
+            UpstreamPolicy? inForce = service?.Current.Policy is { } current && !current.SameTarget(policy) ? current : null;
+            _store.Save(id, policy, inForce);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -251,14 +255,14 @@ public sealed partial class ProxyService : BackgroundService
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         _stopping = stoppingToken;
-        IReadOnlyDictionary<int, UpstreamPolicy> stored = _store.Load(out string? problem);
+        IReadOnlyDictionary<int, StoredPolicy> stored = _store.Load(out string? problem);
         if (problem is not null)
         {
             LogStoreUnreadable(_logger, problem);
         }
 
         UpstreamPolicy configured = ConfiguredPolicy(_options);
-        UpstreamPolicy readings = stored.GetValueOrDefault(ReadingsServiceId) ?? configured;
+        UpstreamPolicy readings = stored.GetValueOrDefault(ReadingsServiceId)?.Policy ?? configured;
         if (readings.Source != PolicySource.Configuration && !readings.SameTarget(configured))
         {
             LogConfigurationOverridden(_logger, (object?)readings.Endpoint ?? "the log", readings.Source, (object?)configured.Endpoint ?? "the log", _store.Path);
@@ -269,10 +273,19 @@ public sealed partial class ProxyService : BackgroundService
             LogNoUpstream(_logger);
         }
 
-        AddService(ReadingsServiceId, readings);
-        foreach ((int id, UpstreamPolicy policy) in stored.Where(kv => kv.Key != ReadingsServiceId))
+        foreach ((int id, StoredPolicy entry) in stored.Where(kv => kv.Key != ReadingsServiceId).Prepend(new(ReadingsServiceId, new StoredPolicy(readings, stored.GetValueOrDefault(ReadingsServiceId)?.InForce))))
         {
-            AddService(id, policy);
+            if (entry.InForce is { } inForce && !inForce.SameTarget(entry.Policy))
+            {
+                // Killed during a swap: start where readings were going and swap again, make-before-break.
+                LogResumingSwap(_logger, id, (object?)inForce.Endpoint ?? "the log", (object?)entry.Policy.Endpoint ?? "the log");
+                AddService(id, inForce);
+                Service(id)!.RequestSwitch(entry.Policy);
+            }
+            else
+            {
+                AddService(id, entry.Policy);
+            }
         }
 
         if (!string.IsNullOrEmpty(_options.NotificationListen))
@@ -316,6 +329,18 @@ public sealed partial class ProxyService : BackgroundService
         LogService(_logger, id, policy.ServiceName, (object?)policy.Endpoint ?? "the log", policy.Source,
             policy.Endpoint is null ? "none" : _listener is null && string.IsNullOrEmpty(_options.NotificationListen) ? "polling" : "notifications");
         ServiceChanged?.Invoke(this, id);
+    }
+
+    /// <summary>The swap of service <paramref name="id"/> is done: the policy in force need no longer be kept beside it.</summary>
+    private void RecordSwitch(int id, UpstreamPolicy policy)
+    {
+        if (policy.Source == PolicySource.Configuration && id == ReadingsServiceId)
+        {
+            _store.Remove(id); // back to the configuration (reset): nothing to keep
+            return;
+        }
+
+        _store.Save(id, policy);
     }
 
     private void OnServiceChanged(object? sender, EventArgs e)
@@ -379,6 +404,9 @@ public sealed partial class ProxyService : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Upstream: {Problem}")]
     private static partial void LogStoreUnreadable(ILogger logger, string problem);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Upstream service {Id}: the agent stopped during a swap; starting on {InForce} and swapping to {Pending} again")]
+    private static partial void LogResumingSwap(ILogger logger, int id, object inForce, object pending);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Upstream service {Id} ({Name}) removed")]
     private static partial void LogServiceRemoved(ILogger logger, int id, string name);

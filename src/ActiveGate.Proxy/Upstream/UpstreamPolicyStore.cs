@@ -5,11 +5,15 @@ using ActiveGate.OneM2m.Upstream;
 
 namespace ActiveGate.Proxy.Upstream;
 
+/// <summary>A stored policy, and while its swap is pending the one still in force (null once switched).</summary>
+public sealed record StoredPolicy(UpstreamPolicy Policy, UpstreamPolicy? InForce);
+
 /// <summary>
 /// The policies written at runtime (LwM2M or the CLI), one per service instance, persisted atomically (write a
 /// temporary file, fsync, rename, fsync the directory) so a power cut leaves the old file or the new one. They win
-/// over the configuration after a restart until <see cref="Remove"/> (<c>activegate upstream reset</c>). A policy
-/// written during a swap is the one resumed at start: the swap's eager cursor persistence makes that safe.
+/// over the configuration after a restart until <see cref="Remove"/> (<c>activegate upstream reset</c>). While a swap is
+/// pending the policy still in force is kept beside it: an agent killed then starts on that one and swaps again, so a
+/// batch that was in flight to it when it died is re-sent to it (where its names make it a no-op), not to the new one.
 /// </summary>
 public sealed class UpstreamPolicyStore
 {
@@ -29,10 +33,10 @@ public sealed class UpstreamPolicyStore
     /// Reads the stored policies by instance ID; an unreadable file is reported through <paramref name="problem"/> and
     /// treated as empty (the configuration applies), never fatal.
     /// </summary>
-    public IReadOnlyDictionary<int, UpstreamPolicy> Load(out string? problem)
+    public IReadOnlyDictionary<int, StoredPolicy> Load(out string? problem)
     {
         problem = null;
-        var result = new Dictionary<int, UpstreamPolicy>();
+        var result = new Dictionary<int, StoredPolicy>();
         lock (_gate)
         {
             if (!File.Exists(_path))
@@ -46,19 +50,9 @@ public sealed class UpstreamPolicyStore
                 foreach (JsonNode? service in root?["services"]?.AsArray() ?? [])
                 {
                     int id = service!["id"]!.GetValue<int>();
-                    string name = service["name"]!.GetValue<string>();
-                    var source = Enum.Parse<PolicySource>(service["source"]!.GetValue<string>());
-                    UpstreamEndpoint? endpoint = service["endpoint"] is JsonObject e
-                        ? new UpstreamEndpoint(new Uri(e["url"]!.GetValue<string>()), e["cseId"]!.GetValue<string>(), e["cseName"]!.GetValue<string>(),
-                            e["origin"]!.GetValue<string>(), e["rvi"]?.GetValue<string>() ?? "3")
-                        : null;
-                    var policy = new UpstreamPolicy(name, endpoint, source);
-                    if (policy.Validate() is { } invalid)
-                    {
-                        throw new FormatException($"service {id}: {invalid}");
-                    }
-
-                    result[id] = policy;
+                    UpstreamPolicy policy = ReadPolicy(id, service);
+                    UpstreamPolicy? inForce = service["inForce"] is JsonObject previous ? ReadPolicy(id, previous) : null;
+                    result[id] = new StoredPolicy(policy, inForce);
                 }
             }
             catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException or ArgumentException
@@ -72,13 +66,28 @@ public sealed class UpstreamPolicyStore
         return result;
     }
 
-    /// <summary>Stores <paramref name="policy"/> for instance <paramref name="id"/> (the others are kept).</summary>
-    public void Save(int id, UpstreamPolicy policy)
+    private static UpstreamPolicy ReadPolicy(int id, JsonNode node)
+    {
+        string name = node["name"]!.GetValue<string>();
+        var source = Enum.Parse<PolicySource>(node["source"]!.GetValue<string>());
+        UpstreamEndpoint? endpoint = node["endpoint"] is JsonObject e
+            ? new UpstreamEndpoint(new Uri(e["url"]!.GetValue<string>()), e["cseId"]!.GetValue<string>(), e["cseName"]!.GetValue<string>(),
+                e["origin"]!.GetValue<string>(), e["rvi"]?.GetValue<string>() ?? "3")
+            : null;
+        var policy = new UpstreamPolicy(name, endpoint, source);
+        return policy.Validate() is { } invalid ? throw new FormatException($"service {id}: {invalid}") : policy;
+    }
+
+    /// <summary>
+    /// Stores <paramref name="policy"/> for instance <paramref name="id"/> (the others are kept), with the policy still
+    /// in force while its swap is pending (null once switched).
+    /// </summary>
+    public void Save(int id, UpstreamPolicy policy, UpstreamPolicy? inForce = null)
     {
         ArgumentNullException.ThrowIfNull(policy);
         lock (_gate)
         {
-            Dictionary<int, UpstreamPolicy> all = new(Load(out _)) { [id] = policy };
+            Dictionary<int, StoredPolicy> all = new(Load(out _)) { [id] = new StoredPolicy(policy, inForce) };
             Write(all);
         }
     }
@@ -88,7 +97,7 @@ public sealed class UpstreamPolicyStore
     {
         lock (_gate)
         {
-            Dictionary<int, UpstreamPolicy> all = new(Load(out _));
+            Dictionary<int, StoredPolicy> all = new(Load(out _));
             if (id is { } one)
             {
                 all.Remove(one);
@@ -102,27 +111,35 @@ public sealed class UpstreamPolicyStore
         }
     }
 
-    private void Write(Dictionary<int, UpstreamPolicy> all)
+    private static JsonObject WritePolicy(UpstreamPolicy p) => new()
+    {
+        ["name"] = p.ServiceName,
+        ["source"] = p.Source.ToString(),
+        ["endpoint"] = p.Endpoint is { } e
+            ? new JsonObject
+            {
+                ["url"] = e.BaseUrl.ToString(),
+                ["cseId"] = e.CseId,
+                ["cseName"] = e.CseBaseName,
+                ["origin"] = e.Origin,
+                ["rvi"] = e.ReleaseVersion,
+            }
+            : null,
+    };
+
+    private void Write(Dictionary<int, StoredPolicy> all)
     {
         var services = new JsonArray();
-        foreach ((int id, UpstreamPolicy p) in all.OrderBy(kv => kv.Key))
+        foreach ((int id, StoredPolicy stored) in all.OrderBy(kv => kv.Key))
         {
-            services.Add(new JsonObject
+            JsonObject service = WritePolicy(stored.Policy);
+            service.Insert(0, "id", id);
+            if (stored.InForce is { } inForce)
             {
-                ["id"] = id,
-                ["name"] = p.ServiceName,
-                ["source"] = p.Source.ToString(),
-                ["endpoint"] = p.Endpoint is { } e
-                    ? new JsonObject
-                    {
-                        ["url"] = e.BaseUrl.ToString(),
-                        ["cseId"] = e.CseId,
-                        ["cseName"] = e.CseBaseName,
-                        ["origin"] = e.Origin,
-                        ["rvi"] = e.ReleaseVersion,
-                    }
-                    : null,
-            });
+                service["inForce"] = WritePolicy(inForce);
+            }
+
+            services.Add(service);
         }
 
         var root = new JsonObject

@@ -21,6 +21,12 @@ public sealed class UpstreamServiceContext
     /// <summary>The devices known so far (the registry), prepared at a new platform before it takes readings.</summary>
     public Func<IEnumerable<DeviceDescriptor>> KnownDevices { get; init; } = () => [];
 
+    /// <summary>
+    /// Called on the swap's thread just before readings start to go to a new generation (service ID, its policy): the
+    /// place to record durably that the swap is done. Throwing does not stop the switch.
+    /// </summary>
+    public Action<int, UpstreamPolicy>? Switching { get; init; }
+
     /// <summary>How long a retiring generation's batch in flight is waited for (the binding's request timeout and a margin).</summary>
     public TimeSpan InFlightBound { get; init; } = TimeSpan.FromSeconds(15);
 
@@ -123,6 +129,7 @@ public sealed partial class UpstreamService : IAsyncDisposable
     private long? _lastSwitchMs;
     private long _deliveredBefore;
     private Task _run = Task.CompletedTask;
+    private CancellationTokenSource? _runCts;
 
     public UpstreamService(int id, UpstreamPolicy active, OutboxCursor cursor, UpstreamServiceContext context)
     {
@@ -220,6 +227,9 @@ public sealed partial class UpstreamService : IAsyncDisposable
     /// <summary>Runs delivery and swaps until cancelled.</summary>
     public Task RunAsync(CancellationToken cancellationToken)
     {
+        // Its own token too: a service removed at runtime stops while the agent goes on.
+        _runCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        cancellationToken = _runCts.Token;
         _current.StartCommands();
         // Best effort: the tree of every known device at once, instead of one device at a time as readings arrive.
         UpstreamGeneration initial = _current;
@@ -376,6 +386,18 @@ public sealed partial class UpstreamService : IAsyncDisposable
 
         record.Requests = next.Requests;
         record.RoundTrips = next.RoundTrips;
+        if (prepared && Desired.SameTarget(target))
+        {
+            try
+            {
+                _context.Switching?.Invoke(Id, target);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                LogSwitchNotRecorded(_logger, Id, ex.Message);
+            }
+        }
+
         UpstreamGeneration old;
         lock (_gate)
         {
@@ -466,6 +488,11 @@ public sealed partial class UpstreamService : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_runCts is not null)
+        {
+            await _runCts.CancelAsync().ConfigureAwait(false);
+        }
+
         try
         {
             await _run.ConfigureAwait(false);
@@ -473,6 +500,8 @@ public sealed partial class UpstreamService : IAsyncDisposable
         catch (OperationCanceledException)
         {
         }
+
+        _runCts?.Dispose();
 
         UpstreamGeneration? preparing;
         lock (_gate)
@@ -507,6 +536,9 @@ public sealed partial class UpstreamService : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "upstream service {Service}: cannot use {Endpoint}: {Reason}")]
     private static partial void LogSwapImpossible(ILogger logger, int service, object endpoint, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "upstream service {Service}: the completed swap could not be recorded ({Reason}); a restart would swap again")]
+    private static partial void LogSwitchNotRecorded(ILogger logger, int service, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "upstream service {Service}: generation {Generation} abandoned ({Outcome})")]
     private static partial void LogSwapAbandoned(ILogger logger, int service, long generation, string outcome);
