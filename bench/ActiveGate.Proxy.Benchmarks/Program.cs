@@ -8,6 +8,7 @@ using ActiveGate.OneM2m.Upstream;
 using ActiveGate.Outbox;
 using ActiveGate.Proxy;
 using ActiveGate.Proxy.Interworking;
+using ActiveGate.Proxy.Upstream;
 using ActiveGate.TestKit.OneM2m;
 
 // End-to-end proxy benchmark. Modes:
@@ -140,18 +141,41 @@ internal static class BenchProgram
             };
             Outbox = DurableOutbox.Open(options);
             _http = new HttpClient(HttpBinding.CreateHandler()) { Timeout = Timeout.InfiniteTimeSpan }; // as the agent's ProxyService
-            var client = new OneM2mClient(new HttpBinding(_http), new UpstreamEndpointProvider(endpoint));
-            Interworking = new OneM2mInterworking(client, new InterworkingOptions { AeName = "Bench01", MaxParallelChannels = Math.Min(ChannelCount, 32), ReadingsMaxInstances = 100 });
-            IOutboxSender sender = outboxOnly ? new NullSender() : new InterworkingOutboxSender(Interworking);
-            _delivery = new OutboxDelivery(Outbox, sender, options).RunAsync(_cts.Token);
+            if (outboxOnly)
+            {
+                _delivery = new OutboxDelivery(Outbox, new NullSender(), options).RunAsync(_cts.Token);
+                return;
+            }
+
+            // The agent's route: an upstream service delivering its cursor through the current generation.
+            _service = new UpstreamService(0, new UpstreamPolicy("readings", endpoint, PolicySource.Configuration), Outbox.DefaultCursor, new UpstreamServiceContext
+            {
+                Bindings = new SharedHttpBindings(_http),
+                InterworkingOptions = () => new InterworkingOptions { AeName = "Bench01", MaxParallelChannels = Math.Min(ChannelCount, 32), ReadingsMaxInstances = 100 },
+                Outbox = options,
+                Loggers = Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance,
+            });
+            _delivery = _service.RunAsync(_cts.Token);
+        }
+
+        private readonly UpstreamService? _service;
+
+        private sealed class SharedHttpBindings(HttpClient http) : IUpstreamBindingFactory
+        {
+            public ActiveGate.OneM2m.Primitives.IOneM2mBinding Create(UpstreamEndpoint endpoint) => new HttpBinding(http);
         }
 
         public DurableOutbox Outbox { get; }
 
-        public OneM2mInterworking Interworking { get; }
+        public OneM2mInterworking Interworking => _service?.Current.Interworking ?? throw new InvalidOperationException("outbox-only pipeline");
 
         public async Task EnsureTreeAsync()
         {
+            if (_service is null)
+            {
+                return; // outbox only: nothing upstream
+            }
+
             foreach (DeviceDescriptor d in s_devices)
             {
                 if (!await Interworking.EnsureDeviceAsync(d))
@@ -182,8 +206,12 @@ internal static class BenchProgram
         {
             await _cts.CancelAsync();
             await _delivery;
+            if (_service is not null)
+            {
+                await _service.DisposeAsync();
+            }
+
             await Outbox.DisposeAsync();
-            Interworking.Dispose();
             _http.Dispose();
             _cts.Dispose();
             if (!_keepDirectory)
