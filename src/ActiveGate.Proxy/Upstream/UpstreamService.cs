@@ -139,7 +139,19 @@ public sealed partial class UpstreamService : IAsyncDisposable
         _context = context ?? throw new ArgumentNullException(nameof(context));
         _logger = context.Loggers.CreateLogger<UpstreamService>();
         _desired = active;
-        _current = CreateGeneration(active);
+        try
+        {
+            _current = CreateGeneration(active);
+        }
+        catch (Exception ex) when (ex is NotSupportedException or ArgumentException or InvalidOperationException or IOException or UnauthorizedAccessException)
+        {
+            // E.g. a coaps:// policy whose key file is gone: readings wait in the outbox (nothing is sent anywhere
+            // else), the state says why, and a new policy can be written.
+            _unusable = ex.Message;
+            _current = new UpstreamGeneration(context.NextGenerationNumber(), active, new UnusableBinding(ex.Message), context.InterworkingOptions(),
+                context.Actuator, context.Time, context.Loggers);
+        }
+
         _current.State = GenerationState.Active;
         _delivery = new OutboxDelivery(cursor, new CurrentGenerationSender(this), context.Outbox, context.Time, context.Loggers.CreateLogger<OutboxDelivery>());
     }
@@ -322,7 +334,7 @@ public sealed partial class UpstreamService : IAsyncDisposable
         {
             next = CreateGeneration(target);
         }
-        catch (Exception ex) when (ex is NotSupportedException or ArgumentException or InvalidOperationException)
+        catch (Exception ex) when (ex is NotSupportedException or ArgumentException or InvalidOperationException or IOException or UnauthorizedAccessException)
         {
             LogSwapImpossible(_logger, Id, (object?)target.Endpoint ?? "the log", ex.Message);
             var impossible = new SwapRecord(0, Current.Policy.Endpoint?.ToString(), target, _context.Time.GetUtcNow()) { Outcome = "failed: " + ex.Message };
@@ -411,7 +423,6 @@ public sealed partial class UpstreamService : IAsyncDisposable
             else
             {
                 old = _current;
-                _deliveredBefore += old.Delivered;
                 _current = next;
                 next.State = GenerationState.Active;
                 next.Reason = null;
@@ -444,6 +455,11 @@ public sealed partial class UpstreamService : IAsyncDisposable
         LogSwitched(_logger, Id, old.Number, next.Number, (object?)target.Endpoint ?? "the log", _lastSwitchMs ?? 0, record.Requests, record.RoundTrips);
         Changed?.Invoke(this, EventArgs.Empty);
         await old.RetireAsync(_context.InFlightBound).ConfigureAwait(false);
+        lock (_gate)
+        {
+            _deliveredBefore += old.Delivered; // now final: its last batch has come back
+        }
+
         EndEagerPersistenceIfSettled();
         _ = WatchFirstDeliveryAsync(next, record, cancellationToken);
         await old.DisposeAsync().ConfigureAwait(false);
@@ -516,6 +532,20 @@ public sealed partial class UpstreamService : IAsyncDisposable
 
         await _current.DisposeAsync().ConfigureAwait(false);
         _wake.Dispose();
+    }
+
+    /// <summary>Stands in for a binding that could not be made: every request fails locally, with the reason.</summary>
+    private sealed class UnusableBinding(string reason) : IOneM2mBinding
+    {
+        public Task<ResponsePrimitive> SendAsync(OneM2m.Upstream.UpstreamSnapshot upstream, RequestPrimitive request, CancellationToken cancellationToken)
+            => Task.FromResult(new ResponsePrimitive
+            {
+                StatusCode = ResponseStatusCode.TargetNotReachable,
+                RequestIdentifier = request.RequestIdentifier ?? "",
+                IsLocal = true,
+                Diagnostic = reason,
+                EndpointGeneration = upstream.Generation,
+            });
     }
 
     /// <summary>The outbox delivers through whichever generation is current when a batch starts.</summary>

@@ -129,6 +129,46 @@ public sealed class HotSwapTests
         await rig.DrainAndVerifyAsync(expectedSwaps: 1, platformChanges: 1, restarted: true);
     }
 
+    [Fact]
+    public async Task The_object_shows_the_upstream_in_force_and_a_second_instance_is_a_second_platform_with_its_own_cursor()
+    {
+        await using Rig rig = await Rig.StartAsync();
+
+        // Before any write, a server reads the configuration's platform; after a technician's switch, that one.
+        Assert.Equal(rig.A.Port.ToString(CultureInfo.InvariantCulture), (await rig.Server.ReadAsync($"/{PolicyObject}/0/3", accept: 0)).PayloadAsString);
+        (int exit, string output) = await AgentProcess.RunToEndAsync(["upstream", "switch", "readings", rig.B.BaseUrl.ToString(), "--json"], rig.Directory);
+        Assert.True(exit == 0, output);
+        await rig.WaitForStateAsync("active", 1);
+        Assert.Equal(rig.B.Port.ToString(CultureInfo.InvariantCulture), (await rig.Server.ReadAsync($"/{PolicyObject}/0/3", accept: 0)).PayloadAsString);
+
+        // A second instance: platform C gets the same readings from now on, through its own cursor.
+        await using TestCse c = TestCse.Start();
+        Dictionary<int, WriteValue> second = Policy(c, "http");
+        second[0] = "analytics";
+        CoapResponse created = await rig.Server.CreateInstanceAsync(PolicyObject, 1, second);
+        Assert.Equal(CoapCode.Created, created.Code);
+        await Until(() => Count(c) > 20, TimeSpan.FromSeconds(30), rig.Diagnose);
+        long atB = Count(rig.B);
+        await Until(() => Count(rig.B) > atB + 10, TimeSpan.FromSeconds(30), rig.Diagnose); // B goes on as well
+
+        // A second instance may not take the readings' name.
+        second[0] = "readings";
+        Assert.Equal(CoapCode.BadRequest, (await rig.Server.CreateInstanceAsync(PolicyObject, 2, second)).Code);
+
+        // Deleting it stops C; the readings' platform is unaffected.
+        Assert.Equal(CoapCode.Deleted, (await rig.Server.DeleteInstanceAsync(PolicyObject, 1)).Code);
+        await Task.Delay(1000);
+        long atC = Count(c);
+        atB = Count(rig.B);
+        await Task.Delay(2000);
+        Assert.Equal(atC, Count(c));
+        Assert.True(Count(rig.B) > atB);
+        Assert.Empty(c.Violations);
+        (exit, output) = await AgentProcess.RunToEndAsync(["upstream", "--json"], rig.Directory);
+        Assert.True(exit == 0, output);
+        Assert.Equal(1, JsonDocument.Parse(output).RootElement.GetProperty("services").GetArrayLength());
+    }
+
     private static Dictionary<int, WriteValue> Policy(TestCse cse, string scheme) => new()
     {
         [0] = "readings",
