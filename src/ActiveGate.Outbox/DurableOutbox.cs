@@ -49,6 +49,9 @@ public sealed class DurableOutbox : IAsyncDisposable, IDisposable
     private long _appended;
     private long _commits;
     private long _dropped;
+    private long _refused;
+    private string? _lastAppendError;
+    private DateTimeOffset? _lastAppendErrorAt;
     private bool _stopping;
     private bool _writerIdle;
     private AppendRate _appendRate;
@@ -383,14 +386,21 @@ public sealed class DurableOutbox : IAsyncDisposable, IDisposable
                 }
                 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
                 {
+                    // Full disk, EIO, a read-only remount: these records are refused (their producers are told), the log
+                    // is cut back to what was committed, and the next append tries again on a fresh segment, so the
+                    // outbox recovers by itself once space returns.
                     _logger.LogError(ex, "outbox: append of {Count} records failed; they were NOT accepted", batch.Count);
+                    lock (_gate)
+                    {
+                        _refused += batch.Count;
+                        _lastAppendError = ex.Message;
+                        _lastAppendErrorAt = _time.GetUtcNow();
+                    }
+
                     foreach (PendingAppend a in batch)
                     {
                         a.Completion.TrySetException(ex);
                     }
-
-                    // The file position may be past a partial write: start a fresh segment next time.
-                    CloseActive();
                 }
 
                 batch.Clear();
@@ -408,45 +418,111 @@ public sealed class DurableOutbox : IAsyncDisposable, IDisposable
         long firstSequence = _nextSequence;
         int index = 0;
         var committed = new Pending[batch.Count];
-        while (index < batch.Count)
+        SegmentInfo? written = null;
+        long committedLength = 0, committedLast = 0;
+        try
         {
-            SegmentInfo segment = EnsureActiveSegment(_nextSequence);
-            int used = 0;
-            // Fill the scratch buffer with as many records as fit in it and in the segment.
             while (index < batch.Count)
             {
-                byte[] payload = batch[index].Payload;
-                int size = OutboxRecordFormat.RecordSize(payload.Length);
-                if (used > 0 && (used + size > scratch.Length || segment.Length + used + size > _options.SegmentBytes))
+                SegmentInfo segment = EnsureActiveSegment(_nextSequence);
+                if (!ReferenceEquals(written, segment))
                 {
-                    break;
+                    // What the segment held before this batch (a batch larger than the scratch buffer writes it twice).
+                    (written, committedLength, committedLast) = (segment, segment.Length, segment.LastSequence);
                 }
 
-                if (size > scratch.Length)
-                {
-                    ArrayPool<byte>.Shared.Return(scratch);
-                    scratch = ArrayPool<byte>.Shared.Rent(size);
-                }
-
-                long sequence = _nextSequence++;
-                OutboxRecordFormat.WriteRecord(scratch.AsSpan(used, size), sequence, acceptedMs, payload);
-                committed[index] = new Pending(sequence, acceptedMs, payload);
-                used += size;
-                index++;
+                index = FillAndWrite(batch, committed, index, segment, acceptedMs, ref scratch);
             }
 
-            _active!.Write(scratch, 0, used);
-            segment.Length += used;
-            segment.LastSequence = _nextSequence - 1;
-            if (segment.Length >= _options.SegmentBytes || index < batch.Count)
+            FlushActive();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            if (written is not null)
             {
-                FlushActive();
-                CloseActive();
+                CutBack(written, committedLength, committedLast);
             }
+
+            throw;
         }
 
-        FlushActive();
+        Publish(batch, committed, firstSequence);
+    }
 
+    /// <summary>Writes as many records of the batch as fit in the scratch buffer and the segment; returns the next index.</summary>
+    private int FillAndWrite(List<PendingAppend> batch, Pending[] committed, int index, SegmentInfo segment, long acceptedMs, ref byte[] scratch)
+    {
+        int used = 0;
+        // Fill the scratch buffer with as many records as fit in it and in the segment.
+        while (index < batch.Count)
+        {
+            byte[] payload = batch[index].Payload;
+            int size = OutboxRecordFormat.RecordSize(payload.Length);
+            if (used > 0 && (used + size > scratch.Length || segment.Length + used + size > _options.SegmentBytes))
+            {
+                break;
+            }
+
+            if (size > scratch.Length)
+            {
+                ArrayPool<byte>.Shared.Return(scratch);
+                scratch = ArrayPool<byte>.Shared.Rent(size);
+            }
+
+            long sequence = _nextSequence++;
+            OutboxRecordFormat.WriteRecord(scratch.AsSpan(used, size), sequence, acceptedMs, payload);
+            committed[index] = new Pending(sequence, acceptedMs, payload);
+            used += size;
+            index++;
+        }
+
+        _active!.Write(scratch, 0, used);
+        segment.Length += used;
+        segment.LastSequence = _nextSequence - 1;
+        if (segment.Length >= _options.SegmentBytes || index < batch.Count)
+        {
+            FlushActive();
+            CloseActive();
+        }
+
+        return index;
+    }
+
+    /// <summary>
+    /// After a failed write or fsync: closes the segment and cuts it back to what was committed before (a segment that
+    /// never held a committed record goes), so no refused record is left to be delivered and the name is free again.
+    /// Best effort: what cannot be cut back is a torn tail that recovery truncates.
+    /// </summary>
+    private void CutBack(SegmentInfo segment, long length, long lastSequence)
+    {
+        CloseActive();
+        try
+        {
+            if (lastSequence < segment.FirstSequence)
+            {
+                File.Delete(segment.Path);
+                lock (_gate)
+                {
+                    _segments.Remove(segment);
+                }
+            }
+            else
+            {
+                using var stream = new FileStream(segment.Path, FileMode.Open, FileAccess.Write, FileShare.Read, 0);
+                stream.SetLength(length);
+                stream.Flush(flushToDisk: !_options.UnsafeSkipFsync);
+                segment.Length = length;
+                segment.LastSequence = lastSequence;
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            _logger.LogWarning(ex, "outbox: could not cut {File} back to its committed length {Length} (recovery truncates the torn tail)", Path.GetFileName(segment.Path), length);
+        }
+    }
+
+    private void Publish(List<PendingAppend> batch, Pending[] committed, long firstSequence)
+    {
         // Durable: publish and complete.
         lock (_gate)
         {
@@ -487,7 +563,18 @@ public sealed class DurableOutbox : IAsyncDisposable, IDisposable
         var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read, 0);
         Span<byte> header = stackalloc byte[OutboxRecordFormat.SegmentHeaderSize];
         OutboxRecordFormat.WriteSegmentHeader(header, firstSequence);
-        stream.Write(header);
+        try
+        {
+            stream.Write(header);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // A segment that could not even take its header holds nothing: remove it, or its name blocks every later append.
+            stream.Dispose();
+            File.Delete(path);
+            throw;
+        }
+
         // The header reaches the disk with the first fsync of records; the new directory entry needs its own fsync.
         if (!_options.UnsafeSkipFsync)
         {
@@ -906,7 +993,12 @@ public sealed class DurableOutbox : IAsyncDisposable, IDisposable
                 Rejected: reader.Rejected,
                 DeliveredPerSecond: reader.DeliveredPerSecond,
                 TruncatedBytesAtOpen: TruncatedBytesAtOpen,
-                Segments: _segments.Count);
+                Segments: _segments.Count)
+            {
+                Refused = _refused,
+                LastAppendError = _lastAppendError,
+                LastAppendErrorAt = _lastAppendErrorAt,
+            };
         }
     }
 

@@ -39,4 +39,13 @@ public sealed record OutboxStats(
     long Rejected,
     double DeliveredPerSecond,
     long TruncatedBytesAtOpen,
-    long Segments);
+    long Segments)
+{
+    /// <summary>Records refused because they could not be stored (full disk, I/O error, read-only file system).</summary>
+    public long Refused { get; init; }
+
+    /// <summary>The last storage error and when it happened (null when none since start).</summary>
+    public string? LastAppendError { get; init; }
+
+    public DateTimeOffset? LastAppendErrorAt { get; init; }
+}

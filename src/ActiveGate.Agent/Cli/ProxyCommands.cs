@@ -17,6 +17,11 @@ internal static class ProxyCommands
             output.WriteLine($"queued:    {o.GetProperty("depth").GetInt64()} readings ({o.GetProperty("pendingBytes").GetInt64()} B), oldest {oldest}");
             output.WriteLine($"delivered: {o.GetProperty("delivered").GetInt64()} ({o.GetProperty("deliveredPerSecond").GetDouble().ToString("0.##", CultureInfo.InvariantCulture)}/s)   accepted {o.GetProperty("appended").GetInt64()} in {o.GetProperty("commits").GetInt64()} fsyncs");
             output.WriteLine($"dropped:   {o.GetProperty("dropped").GetInt64()} (bounds)   rejected {o.GetProperty("rejected").GetInt64()}   torn tail at start {o.GetProperty("truncatedBytesAtOpen").GetInt64()} B");
+            if (o.TryGetProperty("refused", out JsonElement refused) && refused.GetInt64() > 0)
+            {
+                output.WriteLine($"refused:   {refused.GetInt64()} readings could not be stored; last: {o.GetProperty("lastStoreError").GetString()} at {o.GetProperty("lastStoreErrorAt").GetString()}");
+            }
+
             output.WriteLine($"disk:      {o.GetProperty("diskBytes").GetInt64()} B in {o.GetProperty("segments").GetInt64()} segments   failed attempts {o.GetProperty("consecutiveFailures").GetInt32()}");
         }, ct));
         return command;

@@ -364,6 +364,11 @@ public sealed partial class ProxyService : BackgroundService
                 OutboxStats stats = _outbox.GetStats();
                 string summary = $"{stats.Delivered} delivered, {stats.Depth} queued";
                 string? trouble = null;
+                if (stats.LastAppendErrorAt is { } failedAt && _context.Time.GetUtcNow() - failedAt < TimeSpan.FromMinutes(1))
+                {
+                    trouble = $"outbox cannot store readings ({stats.LastAppendError}); {stats.Refused} refused since start";
+                }
+
                 foreach (UpstreamService service in Services)
                 {
                     ServiceStatus status = service.Status;
