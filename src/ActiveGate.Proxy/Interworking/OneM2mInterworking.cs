@@ -736,7 +736,7 @@ public sealed class OneM2mInterworking : IDisposable
             }
             else
             {
-                _logger.LogWarning("oneM2M: notification for unknown subscription {Sur} ignored", notification.SubscriptionReference);
+                _logger.LogWarning("oneM2M: notification for unknown subscription {Sur} ignored", BoundedText.Cap(notification.SubscriptionReference));
             }
 
             return ValueTask.FromResult(ResponseStatusCode.Ok);
@@ -762,7 +762,7 @@ public sealed class OneM2mInterworking : IDisposable
             }
             else
             {
-                _logger.LogWarning("oneM2M: notification for unknown subscription {Sur} ignored", notification.SubscriptionReference);
+                _logger.LogWarning("oneM2M: notification for unknown subscription {Sur} ignored", BoundedText.Cap(notification.SubscriptionReference));
             }
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
