@@ -462,7 +462,7 @@ public sealed partial class DeviceManager : IAsyncDisposable
                 });
             }
 
-            device.LastSeen = sample.Timestamp;
+            device.LastSeen = owner._timeProvider.GetUtcNow(); // heard now: the sample's time may be the device's own clock
             // The reading is made here, with what the device is, so nothing downstream looks the device up again.
             await owner._sink.AcceptAsync(new Reading(device.Kind, device.Channels.Count, sample), cancellationToken).ConfigureAwait(false);
             Interlocked.Increment(ref owner._samples);
