@@ -87,13 +87,13 @@ public sealed partial class DeviceManager : IAsyncDisposable
     {
         if (!_registry.TryGet(deviceId, out DeviceRecord device))
         {
-            return new SwitchResult(false, null, $"no device '{deviceId}'");
+            return new SwitchResult(false, null, $"no device '{deviceId}'", SwitchFailure.Refused);
         }
 
         ChannelRecord? record = device.Channels.FirstOrDefault(c => c.Number == channel);
         if (record?.RelayPath is null)
         {
-            return new SwitchResult(false, null, $"device '{deviceId}' has no relay channel {channel}");
+            return new SwitchResult(false, null, $"device '{deviceId}' has no relay channel {channel}", SwitchFailure.Refused);
         }
 
         try
@@ -101,7 +101,7 @@ public sealed partial class DeviceManager : IAsyncDisposable
             DeviceResponse put = await _client.PutAsync(device.Address, record.RelayPath, on ? "1"u8.ToArray() : "0"u8.ToArray(), cancellationToken).ConfigureAwait(false);
             if (!put.IsSuccess)
             {
-                return new SwitchResult(false, record.RelayOn, $"device refused the switch with {put}");
+                return new SwitchResult(false, null, $"device refused the switch with {put}", SwitchFailure.Refused);
             }
 
             DeviceResponse readBack = await _client.GetAsync(device.Address, record.RelayPath, cancellationToken).ConfigureAwait(false);
@@ -119,11 +119,18 @@ public sealed partial class DeviceManager : IAsyncDisposable
             LogSwitched(_logger, deviceId, channel, on, state);
             return state == on
                 ? new SwitchResult(true, state, null)
-                : new SwitchResult(false, state, state is null ? $"read-back failed with {readBack}" : "relay did not change");
+                : state is null
+                    ? new SwitchResult(false, null, $"read-back failed with {readBack}", SwitchFailure.Unreachable)
+                    : new SwitchResult(false, state, "relay did not change", SwitchFailure.Refused);
         }
-        catch (Exception ex) when (ex is DeviceTimeoutException or DevicePayloadException or IOException)
+        catch (Exception ex) when (ex is DeviceTimeoutException or IOException)
         {
-            return new SwitchResult(false, record.RelayOn, ex.Message);
+            // Not the cached state: the platform must not take a relay we did not read as confirmed.
+            return new SwitchResult(false, null, ex.Message, SwitchFailure.Unreachable);
+        }
+        catch (DevicePayloadException ex)
+        {
+            return new SwitchResult(false, null, ex.Message, SwitchFailure.Refused);
         }
     }
 
@@ -455,7 +462,7 @@ public sealed partial class DeviceManager : IAsyncDisposable
                 });
             }
 
-            device.LastSeen = sample.Timestamp;
+            device.LastSeen = owner._timeProvider.GetUtcNow(); // heard now: the sample's time may be the device's own clock
             // The reading is made here, with what the device is, so nothing downstream looks the device up again.
             await owner._sink.AcceptAsync(new Reading(device.Kind, device.Channels.Count, sample), cancellationToken).ConfigureAwait(false);
             Interlocked.Increment(ref owner._samples);

@@ -228,6 +228,31 @@ public sealed class DeviceManagerTests
     }
 
     [Fact]
+    public async Task A_switch_to_a_silent_device_is_unreachable_and_does_not_report_the_cached_relay_as_read_back()
+    {
+        var client = new FakeDeviceClient();
+        FakeDeviceClient.FakeDevice plug = client.Add(s_plug, "ActivePlug", 1);
+        var sink = new RecordingSink();
+        await using var manager = new DeviceManager(client, new DeviceRegistry(null), sink, FastOptions);
+        manager.OnNodeJoined(s_plug);
+        plug.Notify(1, 1); // the cached relay state is on
+        await sink.WaitForAsync(s => s.Count == 1);
+
+        plug.Gone = true;
+        SwitchResult result = await manager.SwitchAsync("00124b00060db2a1", 1, on: false, CancellationToken.None);
+
+        Assert.False(result.Success);
+        Assert.Null(result.RelayOn);
+        Assert.Equal(SwitchFailure.Unreachable, result.Failure);
+
+        plug.Gone = false;
+        plug.RefuseSwitch = true;
+        SwitchResult refused = await manager.SwitchAsync("00124b00060db2a1", 1, on: false, CancellationToken.None);
+        Assert.Equal(SwitchFailure.Refused, refused.Failure);
+        Assert.Null(refused.RelayOn);
+    }
+
+    [Fact]
     public async Task A_device_that_stops_answering_is_shown_offline_and_comes_back()
     {
         var client = new FakeDeviceClient();

@@ -8,9 +8,9 @@ namespace ActiveGate.Proxy.Tests;
 /// <summary>A test CSE plus a client pointed at it.</summary>
 internal sealed class CseFixture : IAsyncDisposable
 {
-    public CseFixture(string origin = "Cactivegate01", TimeSpan? timeout = null)
+    public CseFixture(string origin = "Cactivegate01", TimeSpan? timeout = null, TestCseOptions? options = null)
     {
-        Cse = TestCse.Start();
+        Cse = TestCse.Start(options);
         Provider = new UpstreamEndpointProvider(EndpointFor(Cse, origin));
         Http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
         Binding = new HttpBinding(Http, new HttpBindingOptions { RequestTimeout = timeout ?? TimeSpan.FromSeconds(5) });

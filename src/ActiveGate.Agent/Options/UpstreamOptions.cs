@@ -54,6 +54,13 @@ public sealed class UpstreamOptions : IValidatableObject
     [Range(1, 10_000_000)]
     public int ReadingsMaxInstances { get; set; } = 100;
 
+    /// <summary>
+    /// How long a platform command may take until the relay is confirmed; after it the outcome says "timed-out" and the
+    /// command is never carried out late (docs/onem2m.md).
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>DTLS-PSK identity for a coaps:// platform (with <see cref="PskKeyFile"/>); without them coaps:// policies are refused.</summary>
     public string? PskIdentity { get; set; }
 

@@ -7,16 +7,12 @@ namespace ActiveGate.Agent.Proxy;
 /// <summary>Carries out the platform's switching commands on the mesh devices.</summary>
 public sealed class DeviceSwitchActuator(DevicesService devices) : ISwitchActuator
 {
-    public async Task<bool?> SwitchAsync(SwitchCommand command, CancellationToken cancellationToken)
+    public Task<SwitchResult> SwitchAsync(SwitchCommand command, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(command);
         DeviceManager? manager = devices.Manager;
-        if (manager is null)
-        {
-            return null;
-        }
-
-        SwitchResult result = await manager.SwitchAsync(command.DeviceId, command.Channel, command.On, cancellationToken).ConfigureAwait(false);
-        return result.RelayOn;
+        return manager is null
+            ? Task.FromResult(new SwitchResult(false, null, "the device layer is not running", SwitchFailure.Unreachable))
+            : manager.SwitchAsync(command.DeviceId, command.Channel, command.On, cancellationToken);
     }
 }

@@ -66,6 +66,7 @@ public sealed partial class ProxyService : BackgroundService
                 AeName = _options.AeName,
                 Mode = _options.Mapping,
                 ReadingsMaxInstances = _options.ReadingsMaxInstances,
+                CommandTimeout = _options.CommandTimeout,
                 PointOfAccess = string.IsNullOrEmpty(_options.NotificationUrl) ? [] : [_options.NotificationUrl],
             },
             Actuator = actuator,

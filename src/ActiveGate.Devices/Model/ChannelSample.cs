@@ -9,7 +9,7 @@ namespace ActiveGate.Devices.Model;
 /// <param name="Channel">Channel number, from 1.</param>
 /// <param name="Epoch">Counts the device's counter restarts (reboots), so that (device, channel, epoch, sequence) never repeats.</param>
 /// <param name="Sequence">The device's measurement counter (or the agent's, when polling).</param>
-/// <param name="Timestamp">When the gateway received the sample.</param>
+/// <param name="Timestamp">When the device measured it, if it said so (<c>"t"</c>, a synchronised clock), else when the gateway received it.</param>
 /// <param name="PowerWatts">Active power, W.</param>
 /// <param name="EnergyWattHours">Energy counter, Wh; never decreases.</param>
 /// <param name="CurrentAmperes">RMS current, A.</param>

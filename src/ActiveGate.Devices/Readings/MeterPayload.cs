@@ -9,9 +9,15 @@ public static class MeterPayload
 {
     private const int MaxMeterBytes = 512;
 
+    // A device clock further off than this is not synchronised (a node after a reboot counts from 1970): the
+    // gateway's receive time is then the better measurement time.
+    private static readonly TimeSpan s_maxClockSkew = TimeSpan.FromHours(1);
+
     /// <summary>
     /// A <c>/ch/N/meter</c> notification: <c>{"seq":42,"p":512.3,"e":10234.5,"i":2.31,"v":229.8,"relay":1}</c>.
-    /// Members other than <c>seq</c> are optional; unknown members are ignored.
+    /// Members other than <c>seq</c> are optional; unknown members are ignored. A device with a synchronised clock may
+    /// add <c>"t"</c>, its measurement time in Unix milliseconds: it becomes the sample's time when it is within an hour
+    /// of <paramref name="receivedAt"/>.
     /// </summary>
     /// <exception cref="DevicePayloadException">Not the documented object, or a value out of range.</exception>
     public static ChannelSample ParseMeter(ReadOnlySpan<byte> utf8, string deviceId, int channel, DateTimeOffset receivedAt)
@@ -24,6 +30,7 @@ public static class MeterPayload
         long? sequence = null;
         double? power = null, energy = null, current = null, voltage = null;
         bool? relay = null;
+        DateTimeOffset timestamp = receivedAt;
         try
         {
             var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { MaxDepth = 2 });
@@ -60,6 +67,17 @@ public static class MeterPayload
                             ? r == 1
                             : throw new DevicePayloadException("meter 'relay' must be 0 or 1");
                         break;
+                    case "t":
+                        long unixMs = reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out long t) && t >= 0 && t < 253_402_300_800_000
+                            ? t
+                            : throw new DevicePayloadException("meter 't' must be Unix time in milliseconds");
+                        DateTimeOffset measured = DateTimeOffset.FromUnixTimeMilliseconds(unixMs);
+                        if ((measured - receivedAt).Duration() <= s_maxClockSkew)
+                        {
+                            timestamp = measured;
+                        }
+
+                        break;
                     default:
                         reader.Skip();
                         break;
@@ -81,7 +99,7 @@ public static class MeterPayload
             throw new DevicePayloadException("meter payload has no 'seq'");
         }
 
-        return new ChannelSample(deviceId, channel, 0, sequence.Value, receivedAt, power, energy, current, voltage, relay);
+        return new ChannelSample(deviceId, channel, 0, sequence.Value, timestamp, power, energy, current, voltage, relay);
     }
 
     /// <summary>A single-quantity resource: a plain decimal such as <c>512.3</c>.</summary>

@@ -304,7 +304,7 @@ public sealed class CoapBinding : IOneM2mBinding, IAsyncDisposable
         string? echoedRi = response.Options.GetString(OneM2mCoapOption.RequestIdentifier);
         if (echoedRi is not null && echoedRi != rqi)
         {
-            _logger.LogWarning("oneM2M CoAP response carried RQI {Echoed}, expected {Rqi}", echoedRi, rqi);
+            _logger.LogWarning("oneM2M CoAP response carried RQI {Echoed}, expected {Rqi}", BoundedText.Cap(echoedRi), rqi);
         }
 
         byte[] body = response.Payload.ToArray();

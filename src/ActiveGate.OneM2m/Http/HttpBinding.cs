@@ -177,7 +177,7 @@ public sealed class HttpBinding : IOneM2mBinding
         string? echoedRi = HeaderValue(response, RequestIdHeader);
         if (echoedRi is not null && echoedRi != rqi)
         {
-            _logger.LogWarning("oneM2M response carried X-M2M-RI {Echoed}, expected {Rqi}", echoedRi, rqi);
+            _logger.LogWarning("oneM2M response carried X-M2M-RI {Echoed}, expected {Rqi}", BoundedText.Cap(echoedRi), rqi);
         }
 
         string? diagnostic = null;

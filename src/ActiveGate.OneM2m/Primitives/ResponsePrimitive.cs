@@ -44,5 +44,5 @@ public sealed class ResponsePrimitive
         => OneM2mJson.TryUnwrap(Content.Span, rootKey, typeInfo, out T? value) ? value : null;
 
     public override string ToString()
-        => $"{(int)StatusCode} {StatusCode} ({Outcome}{(IsLocal ? ", local" : "")}) rqi={RequestIdentifier}{(Diagnostic is null ? "" : " " + Diagnostic)}";
+        => $"{(int)StatusCode} {StatusCode} ({Outcome}{(IsLocal ? ", local" : "")}) rqi={RequestIdentifier}{(Diagnostic is null ? "" : " " + BoundedText.Cap(Diagnostic))}";
 }

@@ -1,3 +1,4 @@
+using ActiveGate.Devices;
 using ActiveGate.Devices.Model;
 
 namespace ActiveGate.Proxy.Interworking;
@@ -30,12 +31,18 @@ public sealed record DeviceReading(
 
 /// <summary>A switching command received from the platform.</summary>
 /// <param name="CommandId">Identifies the command upstream (the command cin's rn/ri, or the subscription event).</param>
-public sealed record SwitchCommand(string DeviceId, int Channel, bool On, string CommandId);
+/// <param name="Deadline">After this the command is never carried out (null: <see cref="InterworkingOptions.CommandTimeout"/>
+/// from when the agent starts it).</param>
+public sealed record SwitchCommand(string DeviceId, int Channel, bool On, string CommandId, DateTimeOffset? Deadline = null);
 
-/// <summary>Switches a relay and reports the state read back from the device (null = the device did not answer).</summary>
+/// <summary>
+/// Switches a relay and reports the state read back from the device. The token is cancelled at the command's
+/// deadline: the actuator must then stop (no late retransmission that switches the relay after the platform was told
+/// the command failed).
+/// </summary>
 public interface ISwitchActuator
 {
-    Task<bool?> SwitchAsync(SwitchCommand command, CancellationToken cancellationToken);
+    Task<SwitchResult> SwitchAsync(SwitchCommand command, CancellationToken cancellationToken);
 }
 
 public enum ReadingDelivery
@@ -107,6 +114,12 @@ public sealed class InterworkingOptions
 
     /// <summary>Readings of different (device, channel) pairs sent concurrently; order within a pair is always kept.</summary>
     public int MaxParallelChannels { get; set; } = 8;
+
+    /// <summary>
+    /// How long a command may take from its arrival (or, for a command found at the platform after an outage, from its
+    /// creation there) until the relay is confirmed; later it is reported as timed out and never carried out.
+    /// </summary>
+    public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Long-poll timeout of the pollingChannel request.</summary>
     public TimeSpan PollTimeout { get; set; } = TimeSpan.FromSeconds(30);

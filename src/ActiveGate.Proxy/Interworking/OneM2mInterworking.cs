@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
+using ActiveGate.Devices;
 using ActiveGate.Devices.Model;
 using ActiveGate.OneM2m;
 using ActiveGate.OneM2m.Notifications;
@@ -32,12 +33,28 @@ public sealed class OneM2mInterworking : IDisposable
     private readonly ConcurrentDictionary<(string DeviceId, int Channel), bool> _reportedSwitch = new();
     private readonly SemaphoreSlim _registerLock = new(1, 1);
     private long _registeredGeneration;
+    private bool _everRegistered;
 
     // Paths below the CSEBase that the platform already had when this interworking prepared (discovery): their creates
     // are skipped once, so moving back to a platform used before costs one round trip, not one per resource.
     private volatile HashSet<string>? _known;
     private long _commandsExecuted;
     private int _relearning;
+
+    // Commands already taken on, by (device, channel, cin name): a notification handed out twice (a re-sent long poll,
+    // the catch-up after a rebuilt subscription meeting the notification of the same cin) must not switch twice.
+    private readonly ConcurrentDictionary<string, byte> _seenCommands = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<string> _seenOrder = new();
+    private const int SeenCommandsKept = 1024;
+
+    // Set while the polling loop backs off: a sign of life from the platform ends the wait at once.
+    private TaskCompletionSource? _pollWake;
+    private static readonly TimeSpan s_firstPollBackoff = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan s_maxPollBackoff = TimeSpan.FromSeconds(60);
+
+    // The platform lost (part of) our tree since we built it: commands written while our subscription was missing are
+    // looked for when it is re-created.
+    private int _treeLost;
 
     public OneM2mInterworking(OneM2mClient client, InterworkingOptions options, ISwitchActuator? actuator = null,
         TimeProvider? timeProvider = null, ILogger<OneM2mInterworking>? logger = null)
@@ -58,7 +75,7 @@ public sealed class OneM2mInterworking : IDisposable
     public long CommandsExecuted => Interlocked.Read(ref _commandsExecuted);
 
     /// <summary>Raised after a command was executed and its outcome written back (or the write-back failed).</summary>
-    public event EventHandler<(SwitchCommand Command, bool? Result)>? CommandExecuted;
+    public event EventHandler<(SwitchCommand Command, SwitchResult Result)>? CommandExecuted;
 
     private sealed class DeviceState(DeviceDescriptor descriptor)
     {
@@ -159,7 +176,23 @@ public sealed class OneM2mInterworking : IDisposable
                 return false;
             }
 
+            if (r.StatusCode == ResponseStatusCode.Created && !_devices.IsEmpty)
+            {
+                // A new AE: the platform has none of our tree (wiped, or the AE expired), whatever we built before.
+                foreach (DeviceState device in _devices.Values)
+                {
+                    device.EnsuredGeneration = 0;
+                }
+
+                if (_everRegistered)
+                {
+                    Interlocked.Exchange(ref _treeLost, 1);
+                }
+            }
+
+            _everRegistered = true;
             Interlocked.Exchange(ref _registeredGeneration, r.EndpointGeneration);
+            WakePolling();
             if (_logger.IsEnabled(LogLevel.Information))
             {
                 _logger.LogInformation("oneM2M: AE {Ae} registered at generation {Generation}", _options.AeName, r.EndpointGeneration);
@@ -423,6 +456,13 @@ public sealed class OneM2mInterworking : IDisposable
             return false;
         }
 
+        if (r.StatusCode == ResponseStatusCode.Created && eventType == 3 && Volatile.Read(ref _treeLost) == 1)
+        {
+            // Re-created after the platform lost it: a command written between the container and this subscription
+            // notified nobody. The newest one is looked at (a relay only cares for the last); its name keeps it single.
+            _ = Task.Run(() => CatchUpCommandAsync(parentPath, deviceId, channel), CancellationToken.None);
+        }
+
         Subscription? created = r.ReadResource(Subscription.RootKey, OneM2mJsonContext.Default.Subscription);
         string structured = (_client.Endpoints.Current.Endpoint?.CseBaseName ?? "") + "/" + parentPath + "/" + name;
         _subscriptions[structured] = (deviceId, channel);
@@ -576,9 +616,11 @@ public sealed class OneM2mInterworking : IDisposable
             {
                 case ResponseOutcome.Success:
                 case ResponseOutcome.AlreadyExists: // the same name was stored by an earlier attempt
+                    WakePolling();
                     return ReadingDelivery.Delivered;
                 case ResponseOutcome.NotFound:
                     // The tree is gone (CSE wiped, resource expired, or a re-target raced us): rebuild once.
+                    Interlocked.Exchange(ref _treeLost, 1);
                     device.EnsuredGeneration = 0;
                     Interlocked.Exchange(ref _registeredGeneration, 0);
                     continue;
@@ -677,7 +719,8 @@ public sealed class OneM2mInterworking : IDisposable
             case NotificationKind.SubscriptionDeleted:
                 if (FindSubscriber(notification.SubscriptionReference) is { } gone && _devices.TryGetValue(gone.DeviceId, out DeviceState? d))
                 {
-                    d.EnsuredGeneration = 0; // re-created with the next reading
+                    d.EnsuredGeneration = 0; // re-created with the next reading (or poll)
+                    Interlocked.Exchange(ref _treeLost, 1);
                 }
 
                 return ValueTask.FromResult(ResponseStatusCode.Ok);
@@ -693,7 +736,7 @@ public sealed class OneM2mInterworking : IDisposable
             }
             else
             {
-                _logger.LogWarning("oneM2M: notification for unknown subscription {Sur} ignored", notification.SubscriptionReference);
+                _logger.LogWarning("oneM2M: notification for unknown subscription {Sur} ignored", BoundedText.Cap(notification.SubscriptionReference));
             }
 
             return ValueTask.FromResult(ResponseStatusCode.Ok);
@@ -719,7 +762,7 @@ public sealed class OneM2mInterworking : IDisposable
             }
             else
             {
-                _logger.LogWarning("oneM2M: notification for unknown subscription {Sur} ignored", notification.SubscriptionReference);
+                _logger.LogWarning("oneM2M: notification for unknown subscription {Sur} ignored", BoundedText.Cap(notification.SubscriptionReference));
             }
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
@@ -734,34 +777,99 @@ public sealed class OneM2mInterworking : IDisposable
 
     private void DispatchEvent(NotificationMessage notification, (string DeviceId, int Channel) target)
     {
-        SwitchCommand? command = null;
         if (notification.ContentInstance is { } cin)
         {
-            if (ReadingJson.TryParseSwitchCommand(cin.ContentText, out bool on))
-            {
-                command = new SwitchCommand(target.DeviceId, target.Channel, on, cin.ResourceName ?? cin.ResourceId ?? "cmd");
-            }
-            else
-            {
-                _logger.LogWarning("oneM2M: command {Content} for {Device}/{Channel} not understood", cin.ContentText, target.DeviceId, target.Channel);
-            }
+            TakeCommandInstance(cin, target, null);
+            return;
         }
-        else if (notification.RepresentationType == _options.Sdt.BinarySwitchKey && notification.Representation is { } rep
+
+        if (notification.RepresentationType == _options.Sdt.BinarySwitchKey && notification.Representation is { } rep
             && rep.ValueKind == JsonValueKind.Object
             && rep.TryGetProperty(_options.Sdt.SwitchStateDataPoint, out JsonElement state) && ReadingJson.TryBool(state, out bool wanted))
         {
             // Loop guard: our own write-back of the state also triggers the net=1 subscription.
             if (!_reportedSwitch.TryGetValue((target.DeviceId, target.Channel), out bool reported) || reported != wanted)
             {
-                command = new SwitchCommand(target.DeviceId, target.Channel, wanted,
+                var command = new SwitchCommand(target.DeviceId, target.Channel, wanted,
                     "binSh-" + (rep.TryGetProperty("lt", out JsonElement lt) ? lt.ToString() : "update"));
+
+                // Answer the CSE now; actuation can take a CoAP round trip or retransmissions.
+                _ = Task.Run(() => ExecuteCommandAsync(command, CancellationToken.None), CancellationToken.None);
             }
         }
+    }
 
-        if (command is not null)
+    /// <summary>
+    /// A command contentInstance (notified, or found by the catch-up): carried out once per name, or, when the agent
+    /// does not understand it, answered with a "malformed" outcome so that the platform is not left waiting.
+    /// </summary>
+    private void TakeCommandInstance(ContentInstance cin, (string DeviceId, int Channel) target, DateTimeOffset? createdAt)
+    {
+        string name = cin.ResourceName ?? cin.ResourceId ?? "cmd";
+        if (!FirstSight(target.DeviceId + "/" + target.Channel.ToString(System.Globalization.CultureInfo.InvariantCulture) + "/" + name))
         {
+            if (_logger.IsEnabled(LogLevel.Debug))
+            {
+                _logger.LogDebug("oneM2M: command {Command} for {Device}/{Channel} seen before; not carried out again", BoundedText.Cap(name), target.DeviceId, target.Channel);
+            }
+
+            return;
+        }
+
+        DateTimeOffset now = _time.GetUtcNow();
+        DateTimeOffset deadline = (createdAt ?? now) + _options.CommandTimeout;
+        if (OneM2mTimestamp.TryParse(cin.ExpirationTime, out DateTimeOffset expires) && expires < deadline)
+        {
+            deadline = expires; // the platform's own limit: an expired command is not carried out
+        }
+
+        string? content = cin.ContentText;
+        if (ReadingJson.TryParseSwitchCommand(content, out bool on))
+        {
+            var command = new SwitchCommand(target.DeviceId, target.Channel, on, name, deadline);
+
             // Answer the CSE now; actuation can take a CoAP round trip or retransmissions.
             _ = Task.Run(() => ExecuteCommandAsync(command, CancellationToken.None), CancellationToken.None);
+            return;
+        }
+
+        _logger.LogWarning("oneM2M: command {Command} for {Device}/{Channel} not understood: {Content}",
+            BoundedText.Cap(name), target.DeviceId, target.Channel, BoundedText.Cap(content));
+        var rejected = new SwitchResult(false, null, "not a switch command: " + BoundedText.Cap(content, 64));
+        _ = Task.Run(() => WriteOutcomeAsync(target.DeviceId, target.Channel, name, null, rejected, "malformed", CancellationToken.None), CancellationToken.None);
+    }
+
+    private bool FirstSight(string key)
+    {
+        if (!_seenCommands.TryAdd(key, 0))
+        {
+            return false;
+        }
+
+        _seenOrder.Enqueue(key);
+        while (_seenOrder.Count > SeenCommandsKept && _seenOrder.TryDequeue(out string? old))
+        {
+            _seenCommands.TryRemove(old, out _);
+        }
+
+        return true;
+    }
+
+    private async Task CatchUpCommandAsync(string commandsPath, string deviceId, int channel)
+    {
+        try
+        {
+            ResponsePrimitive r = await _client.RetrieveAsync(commandsPath + "/la").ConfigureAwait(false);
+            ContentInstance? cin = r.IsSuccess ? r.ReadResource(ContentInstance.RootKey, OneM2mJsonContext.Default.ContentInstance) : null;
+            if (cin is not null && OneM2mTimestamp.TryParse(cin.CreationTime, out DateTimeOffset created))
+            {
+                // Its deadline counts from its creation at the platform: it may already be too old to carry out.
+                TakeCommandInstance(cin, (deviceId, channel), created);
+            }
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            _logger.LogWarning(ex, "oneM2M: looking for commands written while {Path} had no subscription failed", commandsPath);
         }
     }
 
@@ -782,38 +890,70 @@ public sealed class OneM2mInterworking : IDisposable
         return slash >= 0 && _subscriptions.TryGetValue(sur[(slash + 1)..], out hit) ? hit : null;
     }
 
-    /// <summary>Switches the relay through the actuator and writes the confirmed state back upstream.</summary>
-    public async Task<bool?> ExecuteCommandAsync(SwitchCommand command, CancellationToken cancellationToken)
+    /// <summary>
+    /// Switches the relay through the actuator, within the command's deadline, and writes the outcome back upstream:
+    /// the state read back, or why not (refused, unreachable, timed out). Never reports a state it did not read.
+    /// </summary>
+    public async Task<SwitchResult> ExecuteCommandAsync(SwitchCommand command, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(command);
-        bool? result = null;
+        SwitchResult result;
+        DateTimeOffset now = _time.GetUtcNow();
+        DateTimeOffset deadline = command.Deadline ?? now + _options.CommandTimeout;
+        if (Actuator is null)
+        {
+            result = new SwitchResult(false, null, "no actuator is wired", SwitchFailure.Unreachable);
+        }
+        else if (deadline <= now)
+        {
+            result = new SwitchResult(false, null, "the deadline passed before the command could start", SwitchFailure.TimedOut);
+        }
+        else
+        {
+            // The actuator stops at the deadline (the CoAP exchange stops retransmitting): a device that comes back
+            // later is not switched by a command the platform was told had failed.
+            using var timeout = new CancellationTokenSource(deadline - now, _time);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+            try
+            {
+                result = await Actuator.SwitchAsync(command, linked.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                result = new SwitchResult(false, null, $"no confirmation within {(deadline - now).TotalSeconds:0.#} s", SwitchFailure.TimedOut);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                _logger.LogError(ex, "oneM2M: command {Command} failed", BoundedText.Cap(command.CommandId));
+                result = new SwitchResult(false, null, BoundedText.Cap(ex.Message, 64), SwitchFailure.Unreachable);
+            }
+        }
+
+        bool ok = result.Success && result.RelayOn == command.On;
+        if (!ok)
+        {
+            _logger.LogWarning("oneM2M: command {Command} ({Device}/{Channel} {Wanted}) failed, {Reason}: {Detail}",
+                BoundedText.Cap(command.CommandId), command.DeviceId, command.Channel, command.On ? "on" : "off", ReasonOf(result), result.Detail);
+        }
+
         try
         {
-            if (Actuator is null)
+            if (_options.Mode == MappingMode.Containers)
             {
-                _logger.LogWarning("oneM2M: command for {Device}/{Channel} but no actuator is wired", command.DeviceId, command.Channel);
+                await WriteOutcomeAsync(command.DeviceId, command.Channel, command.CommandId, command.On, result, ok ? null : ReasonOf(result), cancellationToken).ConfigureAwait(false);
             }
-            else
+            else if (result.RelayOn is { } actual && _devices.TryGetValue(command.DeviceId, out DeviceState? device))
             {
-                result = await Actuator.SwitchAsync(command, cancellationToken).ConfigureAwait(false);
-            }
-
-            if (_devices.TryGetValue(command.DeviceId, out DeviceState? device))
-            {
-                ResponsePrimitive written = _options.Mode == MappingMode.Containers
-                    ? await WriteCommandOutcomeAsync(device, command, result, cancellationToken).ConfigureAwait(false)
-                    : result is { } actual
-                        ? await ReportSwitchStateAsync(device, command.Channel, actual, command.CommandId, cancellationToken).ConfigureAwait(false)
-                        : new ResponsePrimitive { StatusCode = ResponseStatusCode.Ok, RequestIdentifier = "" };
-                if (!written.IsSuccess && written.Outcome != ResponseOutcome.AlreadyExists)
+                ResponsePrimitive written = await ReportSwitchStateAsync(device, command.Channel, actual, command.CommandId, cancellationToken).ConfigureAwait(false);
+                if (!written.IsSuccess)
                 {
-                    _logger.LogWarning("oneM2M: writing the outcome of command {Command} failed: {Response}", command.CommandId, written);
+                    _logger.LogWarning("oneM2M: writing the outcome of command {Command} failed: {Response}", BoundedText.Cap(command.CommandId), written);
                 }
             }
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            _logger.LogError(ex, "oneM2M: command {Command} failed", command.CommandId);
+            _logger.LogError(ex, "oneM2M: writing the outcome of command {Command} failed", BoundedText.Cap(command.CommandId));
         }
 
         Interlocked.Increment(ref _commandsExecuted);
@@ -821,37 +961,70 @@ public sealed class OneM2mInterworking : IDisposable
         return result;
     }
 
-    private Task<ResponsePrimitive> WriteCommandOutcomeAsync(DeviceState device, SwitchCommand command, bool? result, CancellationToken ct)
+    private static string ReasonOf(SwitchResult result) => result.Failure switch
     {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(128);
+        SwitchFailure.TimedOut => "timed-out",
+        SwitchFailure.Unreachable => "unreachable",
+        _ => "refused",
+    };
+
+    /// <summary>
+    /// The outcome contentInstance in <c>chN/state</c>, named after the command (<c>s-&lt;cmd&gt;</c>) so that a retried
+    /// write meets 4105: <c>{"cmd","requested","ok","relay" (only when read back),"reason","detail","ts"}</c>.
+    /// </summary>
+    private async Task WriteOutcomeAsync(string deviceId, int channel, string commandId, bool? requested, SwitchResult result, string? reason, CancellationToken ct)
+    {
+        if (!_devices.TryGetValue(deviceId, out DeviceState? device) || channel < 1 || channel > device.Descriptor.Channels)
+        {
+            return;
+        }
+
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(160);
         using (var w = new Utf8JsonWriter(buffer))
         {
             w.WriteStartObject();
-            w.WriteString("cmd", command.CommandId);
-            w.WriteBoolean("requested", command.On);
-            w.WriteBoolean("ok", result == command.On);
-            if (result is { } relay)
+            w.WriteString("cmd", commandId);
+            if (requested is { } wanted)
+            {
+                w.WriteBoolean("requested", wanted);
+            }
+
+            w.WriteBoolean("ok", reason is null);
+            if (result.RelayOn is { } relay)
             {
                 w.WriteBoolean("relay", relay);
             }
 
-            w.WriteString("ts", OneM2mTimestamp.Format(_time.GetUtcNow()));
+            if (reason is not null)
+            {
+                w.WriteString("reason", reason);
+                if (result.Detail is { } detail)
+                {
+                    w.WriteString("detail", BoundedText.Cap(detail));
+                }
+            }
+
+            w.WriteString("ts", OneM2mTimestamp.FormatWithFraction(_time.GetUtcNow()));
             w.WriteEndObject();
         }
 
         var cin = new ContentInstance
         {
             // Idempotent per command: a retried write-back meets 4105.
-            ResourceName = "s-" + SanitizeName(command.CommandId),
+            ResourceName = "s-" + SanitizeName(commandId),
             ContentInfo = "application/json:0",
             Content = JsonSerializer.SerializeToElement(System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan), OneM2mJsonContext.Default.String),
         };
-        if (result is { } state)
+        if (result.RelayOn is { } state)
         {
-            _reportedSwitch[(command.DeviceId, command.Channel)] = state;
+            _reportedSwitch[(deviceId, channel)] = state;
         }
 
-        return _client.CreateContentInstanceAsync(ChannelPath(device, command.Channel) + "/" + ResourceNames.State, cin, ct);
+        ResponsePrimitive written = await _client.CreateContentInstanceAsync(ChannelPath(device, channel) + "/" + ResourceNames.State, cin, ct).ConfigureAwait(false);
+        if (!written.IsSuccess && written.Outcome != ResponseOutcome.AlreadyExists)
+        {
+            _logger.LogWarning("oneM2M: writing the outcome of command {Command} failed: {Response}", BoundedText.Cap(commandId), written);
+        }
     }
 
     private async Task<ResponsePrimitive> ReportSwitchStateAsync(DeviceState device, int channel, bool on, string why, CancellationToken ct)
@@ -883,42 +1056,67 @@ public sealed class OneM2mInterworking : IDisposable
     /// <summary>
     /// Polling fallback for a gateway the CSE cannot reach (no poa / NAT): long-polls <c>&lt;AE&gt;/pch/pcu</c> and
     /// handles the notifications it returns (wrapped in <c>m2m:rqp</c>). Runs until cancelled.
+    /// <para>
+    /// A CSE keeps a queued notification only until its request expiration, so the loop must not sleep through the
+    /// platform's return: its back-off ends at once when another request of this interworking succeeds or the AE is
+    /// registered again, and a 404 for the polling channel (a wiped or restarted CSE) re-creates the AE, the polling
+    /// channel and the device trees with their subscriptions at once.
+    /// </para>
     /// </summary>
     public async Task RunPollingAsync(CancellationToken cancellationToken)
     {
-        TimeSpan backoff = TimeSpan.FromSeconds(1);
+        TimeSpan backoff = s_firstPollBackoff;
+        bool notFoundBefore = false;
         while (!cancellationToken.IsCancellationRequested)
         {
             try
             {
                 if (!await EnsureRegisteredAsync(cancellationToken).ConfigureAwait(false))
                 {
-                    await Task.Delay(backoff, _time, cancellationToken).ConfigureAwait(false);
-                    backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(60).Ticks));
+                    backoff = await BackOffAsync(backoff, cancellationToken).ConfigureAwait(false);
                     continue;
+                }
+
+                // Commands reach the polling channel only through the subscriptions: after a wipe they are re-created
+                // here, not only when the next reading of each device happens to meet a 404.
+                foreach (DeviceState device in _devices.Values)
+                {
+                    await EnsureDeviceAsync(device, cancellationToken).ConfigureAwait(false);
                 }
 
                 ResponsePrimitive r = await _client.RetrieveAsync(_options.AeName + "/" + ResourceNames.PollingChannel + "/pcu",
                     timeout: _options.PollTimeout + TimeSpan.FromSeconds(5), cancellationToken: cancellationToken).ConfigureAwait(false);
                 if (r.IsSuccess)
                 {
-                    backoff = TimeSpan.FromSeconds(1);
+                    backoff = s_firstPollBackoff;
+                    notFoundBefore = false;
                     await HandlePolledAsync(r, cancellationToken).ConfigureAwait(false);
                     continue;
                 }
 
                 if (r.Outcome == ResponseOutcome.Timeout || r.StatusCode == ResponseStatusCode.RequestTimeout)
                 {
+                    backoff = s_firstPollBackoff;
                     continue; // nothing to deliver within the long-poll window
                 }
 
                 if (r.Outcome == ResponseOutcome.NotFound)
                 {
                     Interlocked.Exchange(ref _registeredGeneration, 0);
+                    Interlocked.Exchange(ref _treeLost, 1);
+                    if (!notFoundBefore)
+                    {
+                        // Once at once; a platform that keeps answering 404 after the re-creation gets the back-off.
+                        if (_logger.IsEnabled(LogLevel.Information))
+                        {
+                            _logger.LogInformation("oneM2M: the pollingChannel is gone ({Response}); registering again", r);
+                        }
+                        notFoundBefore = true;
+                        continue;
+                    }
                 }
 
-                await Task.Delay(backoff, _time, cancellationToken).ConfigureAwait(false);
-                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(60).Ticks));
+                backoff = await BackOffAsync(backoff, cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -926,6 +1124,33 @@ public sealed class OneM2mInterworking : IDisposable
             }
         }
     }
+
+    /// <summary>Waits <paramref name="backoff"/>, or less when the platform shows it is back; returns the next back-off.</summary>
+    private async Task<TimeSpan> BackOffAsync(TimeSpan backoff, CancellationToken cancellationToken)
+    {
+        var wake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _pollWake, wake);
+        using var delayStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Task delay = Task.Delay(backoff, _time, delayStop.Token);
+        Task first = await Task.WhenAny(delay, wake.Task).ConfigureAwait(false);
+        Interlocked.CompareExchange(ref _pollWake, null, wake);
+        await delayStop.CancelAsync().ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        if (first == wake.Task)
+        {
+            if (_logger.IsEnabled(LogLevel.Debug))
+            {
+                _logger.LogDebug("oneM2M: the platform answers again; polling at once");
+            }
+
+            return s_firstPollBackoff;
+        }
+
+        return TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, s_maxPollBackoff.Ticks));
+    }
+
+    /// <summary>A request of this interworking succeeded: a polling loop that is backing off polls at once.</summary>
+    private void WakePolling() => Volatile.Read(ref _pollWake)?.TrySetResult();
 
     private async Task HandlePolledAsync(ResponsePrimitive response, CancellationToken ct)
     {

@@ -38,7 +38,8 @@ internal static class ReadingJson
     {
         w.WriteStartObject();
         w.WriteNumber("seq", r.Sequence);
-        w.WriteString("ts", OneM2mTimestamp.Format(r.Timestamp));
+        // Fractions (TS-0004 allows them): at sub-second reporting periods the readings of a channel must not share a time.
+        w.WriteString("ts", OneM2mTimestamp.FormatWithFraction(r.Timestamp));
         w.WriteNumber("ch", r.Channel);
         if (r.DeviceSequence is { } deviceSequence)
         {

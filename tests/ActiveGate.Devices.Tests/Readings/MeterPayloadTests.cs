@@ -89,4 +89,17 @@ public sealed class MeterPayloadTests
     {
         Assert.Throws<DevicePayloadException>(() => MeterPayload.ParseRelay("maybe"u8));
     }
+
+    [Fact]
+    public void The_devices_own_measurement_time_is_used_when_its_clock_is_plausible()
+    {
+        DateTimeOffset measured = s_now.AddMilliseconds(-350);
+        ChannelSample sample = MeterPayload.ParseMeter(Encoding.UTF8.GetBytes($"{{\"seq\":1,\"t\":{measured.ToUnixTimeMilliseconds()}}}"), "d", 1, s_now);
+        Assert.Equal(measured.ToUnixTimeMilliseconds(), sample.Timestamp.ToUnixTimeMilliseconds());
+
+        // A clock that was never set (1970 after a reboot): the arrival time is the better guess.
+        ChannelSample unsynchronised = MeterPayload.ParseMeter("""{"seq":2,"t":12345}"""u8, "d", 1, s_now);
+        Assert.Equal(s_now, unsynchronised.Timestamp);
+        Assert.Throws<DevicePayloadException>(() => MeterPayload.ParseMeter("""{"seq":3,"t":"now"}"""u8, "d", 1, s_now));
+    }
 }

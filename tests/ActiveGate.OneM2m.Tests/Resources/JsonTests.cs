@@ -60,4 +60,33 @@ public sealed class JsonTests
     [Fact]
     public void Timestamp_format_is_basic_utc()
         => Assert.Equal("20261124T200704", OneM2mTimestamp.Format(new DateTimeOffset(2026, 11, 24, 21, 7, 4, TimeSpan.FromHours(1))));
+
+    [Fact]
+    public void Timestamp_with_fraction_round_trips()
+    {
+        DateTimeOffset t = new DateTimeOffset(2026, 11, 24, 20, 7, 4, TimeSpan.Zero).AddMilliseconds(200);
+        string text = OneM2mTimestamp.FormatWithFraction(t);
+        Assert.Equal("20261124T200704,200000", text);
+        Assert.True(OneM2mTimestamp.TryParse(text, out DateTimeOffset back));
+        Assert.Equal(t, back);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(200)]
+    public void Bounded_text_is_kept_when_short(int length)
+        => Assert.Equal(new string('a', length), BoundedText.Cap(new string('a', length)));
+
+    [Fact]
+    public void Bounded_text_is_cut_with_its_size_noted_and_no_half_surrogate()
+    {
+        string capped = BoundedText.Cap(new string('x', 100_000));
+        Assert.Equal(new string('x', 200) + "… (100000 bytes)", capped);
+
+        string emoji = new string('x', 199) + "😀" + new string('y', 10);
+        string cut = BoundedText.Cap(emoji);
+        Assert.StartsWith(new string('x', 199) + "…", cut, StringComparison.Ordinal);
+        Assert.EndsWith("(213 bytes)", cut, StringComparison.Ordinal);
+        Assert.Equal("", BoundedText.Cap(null));
+    }
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
+using ActiveGate.Devices;
 using ActiveGate.Devices.Model;
 using ActiveGate.OneM2m.Notifications;
 using ActiveGate.OneM2m.Primitives;
@@ -16,10 +17,10 @@ public sealed class InterworkingTests
     {
         public ConcurrentQueue<SwitchCommand> Commands { get; } = new();
 
-        public Task<bool?> SwitchAsync(SwitchCommand command, CancellationToken cancellationToken)
+        public Task<SwitchResult> SwitchAsync(SwitchCommand command, CancellationToken cancellationToken)
         {
             Commands.Enqueue(command);
-            return Task.FromResult<bool?>(command.On);
+            return Task.FromResult(new SwitchResult(true, command.On, null));
         }
     }
 
@@ -87,7 +88,7 @@ public sealed class InterworkingTests
         JsonNode con = JsonNode.Parse((string)cin.Attributes["con"]!)!;
         Assert.Equal(123.4, (double)con["p_W"]!);
         Assert.Equal(7, (long)con["seq"]!);
-        Assert.Equal("20261124T200007", (string?)con["ts"]);
+        Assert.Equal("20261124T200007,000000", (string?)con["ts"]);
         Assert.True((bool)con["relay"]!);
         Assert.Equal(409, f.Cse.Requests[^1].HttpStatus);
         f.AssertNoViolations();

@@ -49,7 +49,7 @@ public sealed partial class TestCse : IAsyncDisposable
     private readonly List<TestCseRequest> _requests = [];
     private readonly List<string> _violations = [];
     private readonly List<TestCseNotification> _notifications = [];
-    private readonly Dictionary<string, Queue<JsonObject>> _pollingQueues = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Queue<(JsonObject Request, DateTimeOffset Queued)>> _pollingQueues = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _pollSignal = new(0);
     private readonly HttpClient _notifyClient = new() { Timeout = TimeSpan.FromSeconds(5) };
     private readonly Queue<(int Rsc, int Http)> _injectedFailures = new();
@@ -204,6 +204,25 @@ public sealed partial class TestCse : IAsyncDisposable
             }
 
             _server = server;
+        }
+    }
+
+    /// <summary>
+    /// Forgets every resource but the CSEBase (and the queued notifications): a platform that comes back from an
+    /// outage with an empty database. Resource IDs keep counting, so no new resource gets the name of a forgotten one.
+    /// </summary>
+    public void Wipe()
+    {
+        lock (_gate)
+        {
+            TestCseResource root = _byPath[_options.CseBaseName];
+            root.Children.Clear();
+            _byPath.Clear();
+            _byRi.Clear();
+            _byPath[root.Path] = root;
+            _byRi[root.Ri] = root;
+            _aeByOriginator.Clear();
+            _pollingQueues.Clear();
         }
     }
 
@@ -1360,12 +1379,12 @@ public sealed partial class TestCse : IAsyncDisposable
                 return;
             }
 
-            if (!_pollingQueues.TryGetValue(pch.Path, out Queue<JsonObject>? queue))
+            if (!_pollingQueues.TryGetValue(pch.Path, out Queue<(JsonObject, DateTimeOffset)>? queue))
             {
-                _pollingQueues[pch.Path] = queue = new Queue<JsonObject>();
+                _pollingQueues[pch.Path] = queue = new Queue<(JsonObject, DateTimeOffset)>();
             }
 
-            queue.Enqueue(new JsonObject
+            queue.Enqueue((new JsonObject
             {
                 ["m2m:rqp"] = new JsonObject
                 {
@@ -1376,7 +1395,7 @@ public sealed partial class TestCse : IAsyncDisposable
                     ["rvi"] = "3",
                     ["pc"] = sgn.DeepClone(),
                 },
-            });
+            }, DateTimeOffset.UtcNow));
             _notifications.Add(new TestCseNotification(pch.Path, sgn.ToJsonString(), null, null));
         }
 
@@ -1404,9 +1423,19 @@ public sealed partial class TestCse : IAsyncDisposable
         {
             lock (_gate)
             {
-                if (_pollingQueues.TryGetValue(pchPath, out Queue<JsonObject>? queue) && queue.Count > 0)
+                if (_pollingQueues.TryGetValue(pchPath, out Queue<(JsonObject Request, DateTimeOffset Queued)>? queue))
                 {
-                    return new Reply(200, 2000, queue.Dequeue(), null);
+                    while (queue.TryDequeue(out (JsonObject Request, DateTimeOffset Queued) queued))
+                    {
+                        // A CSE keeps a queued request only until its request expiration: nobody polled in time, it is gone.
+                        if (_options.PollingQueueExpiration is { } expiration && DateTimeOffset.UtcNow - queued.Queued > expiration)
+                        {
+                            _notifications.Add(new TestCseNotification(pchPath, queued.Request.ToJsonString(), null, "expired in the pollingChannel"));
+                            continue;
+                        }
+
+                        return new Reply(200, 2000, queued.Request, null);
+                    }
                 }
             }
 

@@ -98,6 +98,9 @@ public sealed class TestCseOptions
     /// <summary>How long a pollingChannel long-poll waits before answering 4008.</summary>
     public TimeSpan LongPollTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>A notification queued for a pollingChannel is dropped when not polled within this (null = kept).</summary>
+    public TimeSpan? PollingQueueExpiration { get; set; }
+
     /// <summary>Send notifications (and verification requests) to subscribers.</summary>
     public bool DeliverNotifications { get; set; } = true;
 
