@@ -151,7 +151,12 @@ internal static class BenchProgram
             _service = new UpstreamService(0, new UpstreamPolicy("readings", endpoint, PolicySource.Configuration), Outbox.DefaultCursor, new UpstreamServiceContext
             {
                 Bindings = new SharedHttpBindings(_http),
-                InterworkingOptions = () => new InterworkingOptions { AeName = "Bench01", MaxParallelChannels = Math.Min(ChannelCount, 32), ReadingsMaxInstances = 100 },
+                // A point of access (never called: no commands are written) keeps the command long poll out of the measurement,
+                // as before the reshaping.
+                InterworkingOptions = () => new InterworkingOptions
+                {
+                    AeName = "Bench01", MaxParallelChannels = Math.Min(ChannelCount, 32), ReadingsMaxInstances = 100, PointOfAccess = ["http://127.0.0.1:9/unused"],
+                },
                 Outbox = options,
                 Loggers = Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance,
             });
