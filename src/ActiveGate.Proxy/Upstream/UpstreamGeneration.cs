@@ -145,25 +145,26 @@ public sealed class UpstreamGeneration : IAsyncDisposable
             }
 
             await _sender.SendAsync(batch, outcomes, cancellationToken).ConfigureAwait(false);
+
+            // Counted before the batch is let go: once RetireAsync has waited for it, Delivered is final.
+            long delivered = 0;
+            for (int i = 0; i < batch.Count; i++)
+            {
+                if (outcomes[i] == DeliveryOutcome.Delivered)
+                {
+                    delivered++;
+                }
+            }
+
+            if (delivered > 0)
+            {
+                Interlocked.CompareExchange(ref _firstDeliveredTicks, Time.GetUtcNow().UtcTicks, 0);
+                Interlocked.Add(ref _delivered, delivered);
+            }
         }
         finally
         {
             _sending.Release();
-        }
-
-        long delivered = 0;
-        for (int i = 0; i < batch.Count; i++)
-        {
-            if (outcomes[i] == DeliveryOutcome.Delivered)
-            {
-                delivered++;
-            }
-        }
-
-        if (delivered > 0)
-        {
-            Interlocked.CompareExchange(ref _firstDeliveredTicks, Time.GetUtcNow().UtcTicks, 0);
-            Interlocked.Add(ref _delivered, delivered);
         }
     }
 

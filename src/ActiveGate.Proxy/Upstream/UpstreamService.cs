@@ -377,6 +377,7 @@ public sealed partial class UpstreamService : IAsyncDisposable
         record.Requests = next.Requests;
         record.RoundTrips = next.RoundTrips;
         UpstreamGeneration old;
+        long oldCounted = 0;
         lock (_gate)
         {
             _prepareCts = null;
@@ -389,7 +390,8 @@ public sealed partial class UpstreamService : IAsyncDisposable
             else
             {
                 old = _current;
-                _deliveredBefore += old.Delivered;
+                oldCounted = old.Delivered; // its batch in flight is added once retiring has waited for it
+                _deliveredBefore += oldCounted;
                 _current = next;
                 next.State = GenerationState.Active;
                 next.Reason = null;
@@ -422,6 +424,11 @@ public sealed partial class UpstreamService : IAsyncDisposable
         LogSwitched(_logger, Id, old.Number, next.Number, (object?)target.Endpoint ?? "the log", _lastSwitchMs ?? 0, record.Requests, record.RoundTrips);
         Changed?.Invoke(this, EventArgs.Empty);
         await old.RetireAsync(_context.InFlightBound).ConfigureAwait(false);
+        lock (_gate)
+        {
+            _deliveredBefore += old.Delivered - oldCounted;
+        }
+
         EndEagerPersistenceIfSettled();
         _ = WatchFirstDeliveryAsync(next, record, cancellationToken);
         await old.DisposeAsync().ConfigureAwait(false);
