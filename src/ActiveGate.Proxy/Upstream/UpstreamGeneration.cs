@@ -61,7 +61,8 @@ public sealed class UpstreamGeneration : IAsyncDisposable
         _binding = new CountingBinding(binding);
         // A fixed provider: this generation never points anywhere else (a re-target is a new generation).
         var client = new OneM2mClient(_binding, new UpstreamEndpointProvider(policy.Endpoint));
-        Interworking = new OneM2mInterworking(client, interworkingOptions, actuator, time, loggerFactory.CreateLogger<OneM2mInterworking>());
+        Interworking = new OneM2mInterworking(client, interworkingOptions, actuator is null ? null : new RetirableActuator(this, actuator), time,
+            loggerFactory.CreateLogger<OneM2mInterworking>());
         _sender = new InterworkingOutboxSender(Interworking, loggerFactory.CreateLogger<InterworkingOutboxSender>());
     }
 
@@ -196,6 +197,24 @@ public sealed class UpstreamGeneration : IAsyncDisposable
         }
         catch (OperationCanceledException)
         {
+        }
+    }
+
+    /// <summary>
+    /// Obeys this platform's commands only until the generation retires: a long poll that the swap cancelled can still
+    /// be answered with a command before the cancellation reaches the connection, and that platform is no longer in force.
+    /// </summary>
+    private sealed class RetirableActuator(UpstreamGeneration generation, ISwitchActuator inner) : ISwitchActuator
+    {
+        public Task<bool?> SwitchAsync(SwitchCommand command, CancellationToken cancellationToken)
+        {
+            if (Volatile.Read(ref generation._retired) == 1)
+            {
+                // Cancelled, not failed: the interworking then neither switches nor writes an outcome to the old platform.
+                throw new OperationCanceledException($"command {command.CommandId} came from retired generation {generation.Number}");
+            }
+
+            return inner.SwitchAsync(command, cancellationToken);
         }
     }
 

@@ -37,7 +37,7 @@ public sealed class SwapFailureTests
         Assert.Equal("active", h.Service.History[^1].Outcome);
         Assert.Single(h.Service.History); // the retries are one swap, not many
         Assert.Null(h.Service.Status.Reason);
-        Assert.False(h.Service.Cursor.PersistEveryAcknowledgement);
+        await SwapHarness.Until(() => !h.Service.Cursor.PersistEveryAcknowledgement, "eager persistence ended (after the old generation retired)");
 
         List<long> after = await h.AppendAsync(10);
         await h.UntilDrained();
@@ -70,7 +70,7 @@ public sealed class SwapFailureTests
         Assert.Null(status.Reason);
         Assert.Equal(0, status.SwitchCount);
         Assert.Same(original, h.Service.Current); // A's generation was never replaced
-        Assert.False(h.Service.Cursor.PersistEveryAcknowledgement); // eager persistence ended with the swap
+        await SwapHarness.Until(() => !h.Service.Cursor.PersistEveryAcknowledgement, "eager persistence ended with the swap");
         TrackedBinding toB = Assert.Single(h.Bindings.For(b.BaseUrl));
         await SwapHarness.Until(() => toB.Disposed, "B's generation disposed");
 
@@ -182,7 +182,7 @@ public sealed class SwapFailureTests
         long lastAnswerAtA = toA.Sent.Where(r => r.Type == ResourceType.ContentInstance).Max(r => r.AnsweredAt!.Value);
         long firstReadingToB = h.Bindings.For(b.BaseUrl).SelectMany(x => x.Sent).Where(r => r.Type == ResourceType.ContentInstance).Min(r => r.StartedAt);
         Assert.True(lastAnswerAtA <= firstReadingToB);
-        Assert.Equal(h.Appended, h.Service.Status.ReadingsDelivered); // the in-flight batch is counted too
+        await SwapHarness.Until(() => h.Service.Status.ReadingsDelivered == h.Appended, "the in-flight batch counted too");
     }
 
     [Fact]
