@@ -14,8 +14,10 @@ public sealed class SwapFailureTests
     {
         await using TestCse a = TestCse.Start();
         await using TestCse b = TestCse.Start();
-        b.Stop(); // its port is known and refuses connections
         await using SwapHarness h = await SwapHarness.StartAsync(a);
+        // Its port is known and refuses connections. (Stopped only now: a TestCse stopped within milliseconds of its start
+        // has once thrown ObjectDisposedException from its CoAP server's dispose under load.)
+        b.Stop();
 
         Assert.Null(h.Service.RequestSwitch(SwapHarness.Policy(b)));
         await SwapHarness.Until(() => h.Service.Status.State == ServiceState.Failed, "state Failed");
@@ -52,8 +54,8 @@ public sealed class SwapFailureTests
     {
         await using TestCse a = TestCse.Start();
         await using TestCse b = TestCse.Start();
-        b.Stop();
         await using SwapHarness h = await SwapHarness.StartAsync(a);
+        b.Stop(); // after the harness started, as above
         UpstreamGeneration original = h.Service.Current;
 
         Assert.Null(h.Service.RequestSwitch(SwapHarness.Policy(b)));
