@@ -61,7 +61,8 @@ public sealed class UpstreamGeneration : IAsyncDisposable
         _binding = new CountingBinding(binding);
         // A fixed provider: this generation never points anywhere else (a re-target is a new generation).
         var client = new OneM2mClient(_binding, new UpstreamEndpointProvider(policy.Endpoint));
-        Interworking = new OneM2mInterworking(client, interworkingOptions, actuator, time, loggerFactory.CreateLogger<OneM2mInterworking>());
+        Interworking = new OneM2mInterworking(client, interworkingOptions, actuator is null ? null : new RetirableActuator(this, actuator), time,
+            loggerFactory.CreateLogger<OneM2mInterworking>());
         _sender = new InterworkingOutboxSender(Interworking, loggerFactory.CreateLogger<InterworkingOutboxSender>());
     }
 
@@ -145,25 +146,26 @@ public sealed class UpstreamGeneration : IAsyncDisposable
             }
 
             await _sender.SendAsync(batch, outcomes, cancellationToken).ConfigureAwait(false);
+
+            // Counted before the batch is let go: once RetireAsync has waited for it, Delivered is final.
+            long delivered = 0;
+            for (int i = 0; i < batch.Count; i++)
+            {
+                if (outcomes[i] == DeliveryOutcome.Delivered)
+                {
+                    delivered++;
+                }
+            }
+
+            if (delivered > 0)
+            {
+                Interlocked.CompareExchange(ref _firstDeliveredTicks, Time.GetUtcNow().UtcTicks, 0);
+                Interlocked.Add(ref _delivered, delivered);
+            }
         }
         finally
         {
             _sending.Release();
-        }
-
-        long delivered = 0;
-        for (int i = 0; i < batch.Count; i++)
-        {
-            if (outcomes[i] == DeliveryOutcome.Delivered)
-            {
-                delivered++;
-            }
-        }
-
-        if (delivered > 0)
-        {
-            Interlocked.CompareExchange(ref _firstDeliveredTicks, Time.GetUtcNow().UtcTicks, 0);
-            Interlocked.Add(ref _delivered, delivered);
         }
     }
 
@@ -195,6 +197,24 @@ public sealed class UpstreamGeneration : IAsyncDisposable
         }
         catch (OperationCanceledException)
         {
+        }
+    }
+
+    /// <summary>
+    /// Obeys this platform's commands only until the generation retires: a long poll that the swap cancelled can still
+    /// be answered with a command before the cancellation reaches the connection, and that platform is no longer in force.
+    /// </summary>
+    private sealed class RetirableActuator(UpstreamGeneration generation, ISwitchActuator inner) : ISwitchActuator
+    {
+        public Task<bool?> SwitchAsync(SwitchCommand command, CancellationToken cancellationToken)
+        {
+            if (Volatile.Read(ref generation._retired) == 1)
+            {
+                // Cancelled, not failed: the interworking then neither switches nor writes an outcome to the old platform.
+                throw new OperationCanceledException($"command {command.CommandId} came from retired generation {generation.Number}");
+            }
+
+            return inner.SwitchAsync(command, cancellationToken);
         }
     }
 

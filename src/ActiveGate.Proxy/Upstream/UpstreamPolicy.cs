@@ -48,7 +48,8 @@ public sealed record UpstreamPolicy(string ServiceName, UpstreamEndpoint? Endpoi
             return $"URL {url} must be absolute with scheme {string.Join(", ", Schemes)} and a host";
         }
 
-        if (url.Port is < 1 or > 65535)
+        // No port in a coap(s) URL means the scheme's default (5683/5684): Uri reports -1 for schemes it does not know.
+        if (!url.IsDefaultPort && url.Port is < 1 or > 65535)
         {
             return $"port {url.Port} is outside 1..65535";
         }

@@ -411,6 +411,7 @@ public sealed partial class UpstreamService : IAsyncDisposable
         }
 
         UpstreamGeneration old;
+        long oldCounted = 0;
         lock (_gate)
         {
             _prepareCts = null;
@@ -423,6 +424,8 @@ public sealed partial class UpstreamService : IAsyncDisposable
             else
             {
                 old = _current;
+                oldCounted = old.Delivered; // its batch in flight is added once retiring has waited for it
+                _deliveredBefore += oldCounted;
                 _current = next;
                 next.State = GenerationState.Active;
                 next.Reason = null;
@@ -457,7 +460,7 @@ public sealed partial class UpstreamService : IAsyncDisposable
         await old.RetireAsync(_context.InFlightBound).ConfigureAwait(false);
         lock (_gate)
         {
-            _deliveredBefore += old.Delivered; // now final: its last batch has come back
+            _deliveredBefore += old.Delivered - oldCounted; // now final: its last batch has come back
         }
 
         EndEagerPersistenceIfSettled();
