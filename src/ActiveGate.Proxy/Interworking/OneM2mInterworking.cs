@@ -38,6 +38,9 @@ public sealed class OneM2mInterworking : IDisposable
     // Paths below the CSEBase that the platform already had when this interworking prepared (discovery): their creates
     // are skipped once, so moving back to a platform used before costs one round trip, not one per resource.
     private volatile HashSet<string>? _known;
+
+    // Subscription IDs to read back once preparation is over (off the swap's critical path and out of its cost).
+    private readonly ConcurrentQueue<(string Path, string DeviceId, int Channel)> _deferredLearning = new();
     private long _commandsExecuted;
     private int _relearning;
 
@@ -430,7 +433,12 @@ public sealed class OneM2mInterworking : IDisposable
             // The platform has it: match notifications by its structured name now, learn its resource ID off the
             // critical path (a notification naming the ID before that is re-learnt, see HandleNotificationAsync).
             _subscriptions[(_client.Endpoints.Current.Endpoint?.CseBaseName ?? "") + "/" + parentPath + "/" + name] = (deviceId, channel);
-            _ = LearnSubscriptionIdAsync(parentPath + "/" + name, deviceId, channel);
+            _deferredLearning.Enqueue((parentPath + "/" + name, deviceId, channel));
+            if (_known is null)
+            {
+                StartDeferredWork(); // not preparing (a relearn): read it back now
+            }
+
             return true;
         }
 
@@ -544,6 +552,18 @@ public sealed class OneM2mInterworking : IDisposable
 
         LastProblem = null;
         return true;
+    }
+
+    /// <summary>
+    /// Starts what preparation put off (reading back the IDs of subscriptions the platform already had). The caller
+    /// does it once it has taken the cost of the preparation, so the swap is recorded as what it waited for.
+    /// </summary>
+    public void StartDeferredWork()
+    {
+        while (_deferredLearning.TryDequeue(out (string Path, string DeviceId, int Channel) learn))
+        {
+            _ = LearnSubscriptionIdAsync(learn.Path, learn.DeviceId, learn.Channel);
+        }
     }
 
     /// <summary>Why the last <see cref="PrepareAsync"/> failed (null after a success).</summary>

@@ -206,7 +206,7 @@ public sealed class UpstreamGeneration : IAsyncDisposable
     /// </summary>
     private sealed class RetirableActuator(UpstreamGeneration generation, ISwitchActuator inner) : ISwitchActuator
     {
-        public Task<bool?> SwitchAsync(SwitchCommand command, CancellationToken cancellationToken)
+        public Task<ActiveGate.Devices.SwitchResult> SwitchAsync(SwitchCommand command, CancellationToken cancellationToken)
         {
             if (Volatile.Read(ref generation._retired) == 1)
             {

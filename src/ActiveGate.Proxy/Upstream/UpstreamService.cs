@@ -245,7 +245,11 @@ public sealed partial class UpstreamService : IAsyncDisposable
         _current.StartCommands();
         // Best effort: the tree of every known device at once, instead of one device at a time as readings arrive.
         UpstreamGeneration initial = _current;
-        _ = Task.Run(() => initial.PrepareAsync(KnownDevices(), cancellationToken), cancellationToken);
+        _ = Task.Run(async () =>
+        {
+            await initial.PrepareAsync(KnownDevices(), cancellationToken).ConfigureAwait(false);
+            initial.Interworking?.StartDeferredWork();
+        }, cancellationToken);
         _run = Task.WhenAll(_delivery.RunAsync(cancellationToken), SwapLoopAsync(cancellationToken));
         return _run;
     }
@@ -398,6 +402,7 @@ public sealed partial class UpstreamService : IAsyncDisposable
 
         record.Requests = next.Requests;
         record.RoundTrips = next.RoundTrips;
+        next.Interworking?.StartDeferredWork();
         if (prepared && Desired.SameTarget(target))
         {
             try

@@ -111,10 +111,10 @@ internal sealed class FakeActuator : ISwitchActuator
 {
     public ConcurrentQueue<SwitchCommand> Commands { get; } = new();
 
-    public Task<bool?> SwitchAsync(SwitchCommand command, CancellationToken cancellationToken)
+    public Task<ActiveGate.Devices.SwitchResult> SwitchAsync(SwitchCommand command, CancellationToken cancellationToken)
     {
         Commands.Enqueue(command);
-        return Task.FromResult<bool?>(command.On);
+        return Task.FromResult(new ActiveGate.Devices.SwitchResult(true, command.On, null));
     }
 }
 
