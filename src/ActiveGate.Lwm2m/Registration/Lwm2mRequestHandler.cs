@@ -168,7 +168,10 @@ internal sealed class Lwm2mRequestHandler
 
     private CoapResponse Post(CoapRequestContext request, Lwm2mPath path)
     {
-        if (path.IsResource && _model.GetObject(path.ObjectId)?.GetResource(path.ResourceId) is { IsExecutable: true })
+        // POST on a resource is Execute, except a Partial Update that adds instances to a
+        // multiple resource (it carries a Content-Format). Everything else goes to Execute so that a
+        // resource that cannot be executed answers 4.05 and one that does not exist 4.04, never 4.00.
+        if (path.IsResource && !(_model.GetObject(path.ObjectId)?.GetResource(path.ResourceId) is { IsExecutable: false, Multiple: true } && request.ContentFormat is not null))
         {
             if (Origin != Lwm2mOrigin.DeviceManagement)
             {

