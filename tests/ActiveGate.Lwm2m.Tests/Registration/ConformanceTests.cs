@@ -63,6 +63,28 @@ public sealed class ConformanceTests : IAsyncDisposable
         await _server.NextAsync("update");
     }
 
+    [Theory]
+    [InlineData("/3/0/13?gt")]      // Current Time (Time)
+    [InlineData("/3/0/0?lt")]       // Manufacturer (String)
+    [InlineData("/3/0/13?st&pmin=5")]
+    [InlineData("/3?gt&lt&st")]     // object level
+    [InlineData("/3/0?st")]         // instance level
+    public async Task Write_Attributes_that_clear_thresholds_are_always_allowed(string target)
+    {
+        await using var client = await RegisteredAsync();
+        var response = await _server.SendAsync(CoapCode.Put, target);
+        Assert.True(response.Code == CoapCode.Changed, $"{target}: {response.Code} {response.PayloadAsString}");
+    }
+
+    [Fact]
+    public async Task Write_Attributes_that_set_thresholds_stay_type_checked()
+    {
+        await using var client = await RegisteredAsync();
+        Assert.Equal(CoapCode.BadRequest, (await _server.SendAsync(CoapCode.Put, "/3/0/0?gt=5")).Code);
+        Assert.Equal(CoapCode.BadRequest, (await _server.SendAsync(CoapCode.Put, "/3?lt=1")).Code);
+        Assert.Equal(CoapCode.Changed, (await _server.SendAsync(CoapCode.Put, "/3/0/10?gt=50")).Code);
+    }
+
     private sealed class CapturingLoggerFactory : ILoggerFactory, ILogger
     {
         public ConcurrentQueue<string> Lines { get; } = new();
