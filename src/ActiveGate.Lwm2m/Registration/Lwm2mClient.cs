@@ -590,7 +590,7 @@ public sealed class Lwm2mClient : IAsyncDisposable
         {
             Query("ep", _options.Endpoint),
             "lt=" + lifetime.ToString(CultureInfo.InvariantCulture),
-            "lwm2m=1.1",
+            "lwm2m=" + Lwm2mVersion.Enabler,
             "b=" + (binding.Length == 0 ? "U" : binding),
         };
         if (queue)

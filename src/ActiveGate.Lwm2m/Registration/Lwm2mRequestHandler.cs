@@ -98,7 +98,7 @@ internal sealed class Lwm2mRequestHandler
             Interlocked.Increment(ref _malformed);
             if (_logger.IsEnabled(LogLevel.Information))
             {
-                _logger.LogInformation("Rejected malformed {Method} {Path}: {Reason}", request.Method, string.Join('/', request.Path), ex.Message);
+                _logger.LogInformation("Rejected malformed {Method} {Path}: {Reason}", request.Method.Name, string.Join('/', request.Path), ex.Message);
             }
             return Error(Lwm2mStatus.BadRequest, ex.Message);
         }

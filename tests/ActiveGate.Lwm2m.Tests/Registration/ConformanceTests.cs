@@ -85,6 +85,30 @@ public sealed class ConformanceTests : IAsyncDisposable
         Assert.Equal(CoapCode.Changed, (await _server.SendAsync(CoapCode.Put, "/3/0/10?gt=50")).Code);
     }
 
+    [Fact]
+    public async Task Core_objects_are_announced_at_the_registered_LwM2M_version()
+    {
+        await using var client = await RegisteredAsync();
+        var register = _server.LastRegistration!;
+        Assert.Contains("lwm2m=1.1", register.Query);
+        Assert.Contains("</1>;ver=1.1,", register.Payload, StringComparison.Ordinal);
+        Assert.DoesNotContain("</1>;ver=1.2", register.Payload, StringComparison.Ordinal);
+        var discover = await _server.SendAsync(CoapCode.Get, "/1", accept: Lwm2mContentFormat.LinkFormat);
+        Assert.StartsWith("</1>;ver=1.1,", discover.PayloadAsString, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_log_names_CoAP_methods()
+    {
+        await using var client = await RegisteredAsync();
+        var malformed = await _server.SendAsync(CoapCode.Put, "/1/0/1", payload: "x"u8.ToArray());
+        Assert.Equal(CoapCode.BadRequest, malformed.Code);
+        var line = _logs.Lines.FirstOrDefault(l => l.Contains("Rejected malformed", StringComparison.Ordinal));
+        Assert.NotNull(line);
+        Assert.Contains("PUT 1/0/1", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("0.03", line, StringComparison.Ordinal);
+    }
+
     private sealed class CapturingLoggerFactory : ILoggerFactory, ILogger
     {
         public ConcurrentQueue<string> Lines { get; } = new();
