@@ -118,6 +118,7 @@ public sealed class Lwm2mClient : IAsyncDisposable
 
         Model.Changed += OnModelChanged;
         Server.UpdateTriggered += (_, _) => Wake(() => _updateRequested = true);
+        Server.CanBootstrap = () => Security.BootstrapAccount is not null;
         Server.BootstrapRequested += (_, _) => Wake(() => _bootstrapRequested = true);
         Server.DisableRequested += (_, e) => Wake(() => _disableFor = e.DisableTimeout);
     }
@@ -400,6 +401,14 @@ public sealed class Lwm2mClient : IAsyncDisposable
             var servers = Server.GetServers();
             var server = servers.Count > 0 ? servers[0] : null;
             var account = server is null ? null : Security.ServerAccount(server.ShortServerId);
+            if (bootstrapNeeded && account is not null && Security.BootstrapAccount is null)
+            {
+                // A bootstrap was asked for but the account to do it with is gone: go back to the server we have.
+                _logger.LogWarning("Bootstrap requested without a Bootstrap-Server account; registering with {Server} again", account.ServerUri);
+                bootstrapNeeded = false;
+                bootstrapReason = null;
+            }
+
             if (bootstrapNeeded || account is null)
             {
                 if (Security.BootstrapAccount is not { } bootstrapAccount)

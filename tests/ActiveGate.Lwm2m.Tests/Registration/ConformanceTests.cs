@@ -63,6 +63,19 @@ public sealed class ConformanceTests : IAsyncDisposable
         await _server.NextAsync("update");
     }
 
+    [Fact]
+    public async Task Bootstrap_trigger_without_a_bootstrap_account_is_refused_and_the_client_stays_registered()
+    {
+        await using var client = await RegisteredAsync();
+        var trigger = await _server.SendAsync(CoapCode.Post, "/1/0/9");
+        Assert.Equal(CoapCode.MethodNotAllowed, trigger.Code);
+        Assert.Contains("Bootstrap-Server account", trigger.PayloadAsString, StringComparison.Ordinal);
+        await Task.Delay(300);
+        Assert.Equal(Lwm2mClientState.Registered, client.Status.State);
+        Assert.Equal(CoapCode.Content, (await _server.ReadAsync("/3/0/0")).Code);
+        Assert.False(_server.TryNext(out var e) && e!.Kind == "deregister");
+    }
+
     [Theory]
     [InlineData("/3/0/13?gt")]      // Current Time (Time)
     [InlineData("/3/0/0?lt")]       // Manufacturer (String)
