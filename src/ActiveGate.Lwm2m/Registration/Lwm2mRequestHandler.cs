@@ -162,8 +162,27 @@ internal sealed class Lwm2mRequestHandler
         }
 
         var records = Decode(request, path, null);
+        if (Origin == Lwm2mOrigin.Bootstrap && path.ObjectId == 0 && path.Length >= 2 && !KeepsBootstrapFlag(path, records) &&
+            _model.GetEnabler(0) is Objects.SecurityObject security && security.MoveBootstrapAccountFrom(path.InstanceId) is int moved &&
+            _logger.IsEnabled(LogLevel.Information))
+        {
+            _logger.LogInformation("Bootstrap-Write to {Path} would have replaced the Bootstrap-Server account; it moved to /0/{Instance}", path, moved);
+        }
+
         _model.Write(path, records, WriteMode.Replace, Origin);
         return new CoapResponse(CoapCode.Changed);
+    }
+
+    /// <summary>Whether a Bootstrap-Write to /0/x leaves Bootstrap-Server (/0/x/1) true: it rewrites the bootstrap account itself.</summary>
+    private static bool KeepsBootstrapFlag(Lwm2mPath path, List<Lwm2mRecord> records)
+    {
+        if (path.Length >= 3 && path.ResourceId != Objects.SecurityObject.BootstrapServer)
+        {
+            return true;   // another resource of the instance: the flag is untouched
+        }
+
+        return records.Any(r => r.Path.Length >= 3 && r.Path.ResourceId == Objects.SecurityObject.BootstrapServer &&
+            r.Value.Type == ResourceType.Boolean && r.Value.AsBoolean());
     }
 
     private CoapResponse Post(CoapRequestContext request, Lwm2mPath path)

@@ -63,6 +63,46 @@ public sealed class ConformanceTests : IAsyncDisposable
         await _server.NextAsync("update");
     }
 
+    /// <summary>
+    /// Delete of / or /0 and then what an independent bootstrap server writes. Wakaama's numbers the
+    /// Security instances by Short Server ID and so writes the management account to /0/1, where the
+    /// factory bootstrap account lives; Leshan-style servers pick a free id (5 here).
+    /// </summary>
+    [Theory]
+    [InlineData("/", 1)]
+    [InlineData("/0", 1)]
+    [InlineData("/", 5)]
+    [InlineData("/0", 5)]
+    public async Task Bootstrap_Delete_keeps_the_bootstrap_account_and_a_later_trigger_bootstraps_again(string target, int securityInstance)
+    {
+        await using var client = Client(new Lwm2mClientOptions { BootstrapUri = _bootstrap.Uri });
+        await client.StartAsync();
+        await _bootstrap.NextAsync("bootstrap");
+        Assert.Equal(CoapCode.Deleted, (await _bootstrap.SendAsync(CoapCode.Delete, target)).Code);
+        Assert.NotNull(client.Security.BootstrapAccount);
+        var discover = await _bootstrap.SendAsync(CoapCode.Get, "/0", accept: Lwm2mContentFormat.LinkFormat);
+        Assert.Contains(";uri=\"" + _bootstrap.Uri, discover.PayloadAsString, StringComparison.Ordinal);
+
+        await ProvisionAsync(securityInstance);
+        await _server.NextAsync("register");
+        await Lwm2mClientTests.WaitForAsync(() => client.Status.State == Lwm2mClientState.Registered);
+        Assert.Equal(_bootstrap.Uri, client.Security.BootstrapAccount?.ServerUri);
+        Assert.Equal(_server.Uri, client.Security.ServerAccount(7)?.ServerUri);
+        Assert.Equal(CoapCode.Changed, (await _server.SendAsync(CoapCode.Post, "/1/0/9")).Code);
+        await _bootstrap.NextAsync("bootstrap");
+        Assert.NotEqual(Lwm2mClientState.Failed, client.Status.State);
+    }
+
+    /// <summary>What a bootstrap server writes after its Delete: the management account, /1, Finish.</summary>
+    private async Task ProvisionAsync(int securityInstance)
+    {
+        var account = Encoding.UTF8.GetBytes($$"""[{"bn":"/0/{{securityInstance}}/","n":"0","vs":"{{_server.Uri}}"},{"n":"1","vb":false},{"n":"2","v":3},{"n":"10","v":7}]""");
+        Assert.Equal(CoapCode.Changed, (await _bootstrap.SendAsync(CoapCode.Put, $"/0/{securityInstance}", payload: account, contentFormat: Lwm2mContentFormat.SenmlJson)).Code);
+        var server = Encoding.UTF8.GetBytes("""[{"bn":"/1/0/","n":"0","v":7},{"n":"1","v":120},{"n":"6","vb":false},{"n":"7","vs":"U"}]""");
+        Assert.Equal(CoapCode.Changed, (await _bootstrap.SendAsync(CoapCode.Put, "/1/0", payload: server, contentFormat: Lwm2mContentFormat.SenmlJson)).Code);
+        Assert.Equal(CoapCode.Changed, (await _bootstrap.SendAsync(CoapCode.Post, "/bs")).Code);
+    }
+
     [Fact]
     public async Task Bootstrap_trigger_without_a_bootstrap_account_is_refused_and_the_client_stays_registered()
     {
