@@ -74,6 +74,7 @@ public sealed class Lwm2mClient : IAsyncDisposable
     private long _registrations;
     private long _updates;
     private long _bootstraps;
+    private long _ignoredRequests;
 
     /// <param name="options">Configuration (validated here).</param>
     /// <param name="timeProvider">Clock for lifetimes, back-off and observation timers.</param>
@@ -110,7 +111,7 @@ public sealed class Lwm2mClient : IAsyncDisposable
         Connectivity = Model.Add(new ConnectivityMonitoringObject(_time, network));
         Attributes = new AttributeStore();
         _codec = new Lwm2mCodec(Model, options.Limits, options.PreferredContentFormat);
-        _observations = new ObservationEngine(Model, Attributes, _time, ServerDefaults, SendNotificationAsync, _logger);
+        _observations = new ObservationEngine(Model, Attributes, _time, ServerDefaults, SendNotificationAsync, _logger) { MaxObservations = options.MaxObservations };
         if (options.StateDirectory is { } dir)
         {
             _stateStore = new Lwm2mStateStore(dir, _logger);
@@ -153,7 +154,8 @@ public sealed class Lwm2mClient : IAsyncDisposable
                     _registrations,
                     _updates,
                     _bootstraps,
-                    _handlers.Sum(h => h.MalformedRequests));
+                    _handlers.Sum(h => h.MalformedRequests),
+                    Interlocked.Read(ref _ignoredRequests));
             }
         }
     }
@@ -381,6 +383,22 @@ public sealed class Lwm2mClient : IAsyncDisposable
 
             StatusChanged?.Invoke(this, Status);
         }
+    }
+
+    /// <summary>Counts (and logs the 1st, 2nd, 4th, 8th… of) the requests that did not come from the server; always false.</summary>
+    private bool IgnoreRequest(System.Net.EndPoint peer, System.Net.IPEndPoint server)
+    {
+        long count = Interlocked.Increment(ref _ignoredRequests);
+        if (count == 1 || (count & (count - 1)) == 0)
+        {
+            // Visible in the log without letting a flood of requests flood it too.
+            if (_logger.IsEnabled(LogLevel.Warning))
+            {
+                _logger.LogWarning("Ignored a request from {Peer}: only the server {Server} is served ({Count} ignored so far)", peer, server, count);
+            }
+        }
+
+        return false;
     }
 
     private enum Outcome
@@ -916,6 +934,10 @@ public sealed class Lwm2mClient : IAsyncDisposable
             _requestTimeout = requestTimeout;
             _owner = owner;
             _tree = new Lwm2mResourceTree(owner.Model, handler);
+            // Only the server this connection belongs to may operate on the client. With NoSec any host that reaches the port could otherwise read, write, reboot or
+            // factory-reset the gateway. With DTLS the transport only delivers records of the session
+            // it opened to this server, and the address check keeps everything else out.
+            endpoint.AcceptRequestsFrom = peer => IsServer(peer) || owner.IgnoreRequest(peer, Remote);
             _server = new CoapServer(endpoint) { Root = _tree.Root };
             _client = new CoapClient(endpoint, new CoapClientOptions { RequestTimeout = requestTimeout });
             handler.BootstrapFinishSlot = Handler;
@@ -971,6 +993,10 @@ public sealed class Lwm2mClient : IAsyncDisposable
         }
 
         private static long FullHandshakes(DtlsPskClientTransport dtls) => dtls.HandshakesSucceeded - dtls.HandshakesResumed;
+
+        /// <summary>Same address (IPv4-mapped or not) and same port as the server.</summary>
+        private bool IsServer(System.Net.EndPoint peer) =>
+            peer is System.Net.IPEndPoint ip && ip.Port == Remote.Port && ip.Address.MapToIPv6().Equals(Remote.Address.MapToIPv6());
     }
 
     /// <summary>Publishes the management connection for <see cref="SendAsync"/> while it is in use.</summary>

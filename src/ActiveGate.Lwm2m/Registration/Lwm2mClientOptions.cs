@@ -60,6 +60,12 @@ public sealed record Lwm2mClientOptions
     /// <summary>Re-register when the host's addresses change (NoSec binding moves with the address).</summary>
     public bool WatchAddressChanges { get; init; } = true;
 
+    /// <summary>
+    /// Observations the server may hold at once (Observe and Observe-Composite); a further one is
+    /// refused with 5.03 so a misbehaving or hostile peer cannot grow the client's timers without bound.
+    /// </summary>
+    public int MaxObservations { get; init; } = 64;
+
     public DeviceInfo Device { get; init; } = new();
 
     public CoapTransmissionParameters TransmissionParameters { get; init; } = CoapTransmissionParameters.Default;
@@ -102,6 +108,11 @@ public sealed record Lwm2mClientOptions
             problems.Add("Lwm2m:Lifetime must be at least 1 s.");
         }
 
+        if (MaxObservations < 1)
+        {
+            problems.Add("MaxObservations must be at least 1.");
+        }
+
         if (ShortServerId is < 1 or > 65534)
         {
             problems.Add("Short Server ID must be 1..65534.");
@@ -136,4 +147,5 @@ public sealed record Lwm2mClientStatus(
     long Registrations,
     long Updates,
     long Bootstraps,
-    long MalformedRequests);
+    long MalformedRequests,
+    long IgnoredRequests = 0);

@@ -120,6 +120,14 @@ internal sealed class Lwm2mRequestHandler
             return new CoapResponse(CoapCode.Content, Encoding.UTF8.GetBytes(links), Lwm2mContentFormat.LinkFormat);
         }
 
+        if (!request.IsNotification && request.Message.Observe == 0 && _observations is not null &&
+            !_observations.HasRoomFor(request.Message.Token.ToString(), o => o.Context is CoapResource { ObserverCount: 0 }))
+        {
+            // Neither LwM2M nor RFC 7641 sets a code; 5.03 says "not now" (cancelling one makes room),
+            // where RFC 7641's plain-GET fallback would leave a server believing it observes.
+            return Error(Lwm2mStatus.ServiceUnavailable, $"Too many observations (at most {_observations.MaxObservations}); cancel one first.");
+        }
+
         var records = _model.Read(path, Origin);
         ushort format = _codec.SelectFormat(path, records, request.Accept is int a ? (ushort)a : null);
         var buffer = new ArrayBufferWriter<byte>(256);

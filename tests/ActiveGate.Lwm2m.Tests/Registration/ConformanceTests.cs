@@ -116,6 +116,38 @@ public sealed class ConformanceTests : IAsyncDisposable
         Assert.False(_server.TryNext(out var e) && e!.Kind == "deregister");
     }
 
+    [Fact]
+    public async Task Requests_from_another_address_or_port_are_not_answered_and_are_counted()
+    {
+        await using var client = await RegisteredAsync();
+        var port = ((IPEndPoint)client.LocalEndPoint!).Port;
+        await using (var stranger = new CoapClient(new CoapClientOptions { RequestTimeout = TimeSpan.FromSeconds(1.5) }))
+        {
+            var read = new CoapRequest(CoapCode.Get, new Uri($"coap://127.0.0.1:{port}/3/0"));
+            await Assert.ThrowsAsync<CoapTimeoutException>(() => stranger.SendAsync(read));
+            var reboot = new CoapRequest(CoapCode.Post, new Uri($"coap://127.0.0.1:{port}/3/0/4"));
+            await Assert.ThrowsAsync<CoapTimeoutException>(() => stranger.SendAsync(reboot));
+        }
+
+        Assert.True(client.Status.IgnoredRequests >= 2, $"ignored {client.Status.IgnoredRequests}");
+        Assert.Equal(CoapCode.Content, (await _server.ReadAsync("/3/0/0")).Code);   // the server itself is still served
+        Assert.Equal(Lwm2mClientState.Registered, client.Status.State);
+    }
+
+    [Fact]
+    public async Task Observations_beyond_the_bound_are_refused_with_5_03()
+    {
+        await using var client = await RegisteredAsync(new Lwm2mClientOptions { MaxObservations = 2 });
+        await using var first = await _server.StartObserveAsync("/3/0/13");
+        await using var second = await _server.StartObserveAsync("/3/0/10");
+        Assert.Equal(CoapCode.Content, first.First.Code);
+        Assert.Equal(CoapCode.Content, second.First.Code);
+        await using var third = await _server.StartObserveAsync("/4/0/2");
+        Assert.Equal(CoapCode.ServiceUnavailable, third.First.Code);
+        Assert.Contains("observations", third.First.PayloadAsString, StringComparison.Ordinal);
+        Assert.Equal(2, client.Status.Observations.Count);
+    }
+
     [Theory]
     [InlineData("/3/0/13?gt")]      // Current Time (Time)
     [InlineData("/3/0/0?lt")]       // Manufacturer (String)
