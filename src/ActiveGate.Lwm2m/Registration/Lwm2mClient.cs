@@ -75,6 +75,7 @@ public sealed class Lwm2mClient : IAsyncDisposable
     private long _updates;
     private long _bootstraps;
     private long _ignoredRequests;
+    private Lwm2mConfigurationOverride[] _overrides = [];
 
     /// <param name="options">Configuration (validated here).</param>
     /// <param name="timeProvider">Clock for lifetimes, back-off and observation timers.</param>
@@ -134,17 +135,22 @@ public sealed class Lwm2mClient : IAsyncDisposable
     /// <summary>Raised whenever <see cref="Status"/> changes state (from the client's loop).</summary>
     public event EventHandler<Lwm2mClientStatus>? StatusChanged;
 
+    /// <summary>
+    /// A snapshot. <see cref="Lwm2mClientStatus.ServerUri"/> is the server registered with, or before
+    /// that the one the client is trying (the account in force in /0), never null while one exists.
+    /// </summary>
     public Lwm2mClientStatus Status
     {
         get
         {
+            Uri? inForce = AccountInForce();   // read outside _gate: it takes the model's lock
             lock (_gate)
             {
                 return new Lwm2mClientStatus(
                     _state,
                     _reason,
                     _options.Endpoint,
-                    _serverUri,
+                    _state == Lwm2mClientState.Registered ? _serverUri ?? inForce : inForce,
                     _location,
                     _lifetime,
                     _registeredAt,
@@ -158,6 +164,12 @@ public sealed class Lwm2mClient : IAsyncDisposable
                     Interlocked.Read(ref _ignoredRequests));
             }
         }
+    }
+
+    private Uri? AccountInForce()
+    {
+        var servers = Server.GetServers();
+        return servers.Count > 0 ? Security.ServerAccount(servers[0].ShortServerId)?.ServerUri : null;
     }
 
     /// <summary>The local address of the current management-server connection (null when not connected).</summary>
@@ -210,7 +222,12 @@ public sealed class Lwm2mClient : IAsyncDisposable
         return response.IsSuccess;
     }
 
-    /// <summary>Restores or factory-provisions /0 and /1, then registers in the background.</summary>
+    /// <summary>
+    /// Restores or factory-provisions /0 and /1, then registers in the background. The rule: what a
+    /// server or bootstrap server wrote (the state file) wins over the factory configuration until a
+    /// factory reset (/3/0/5) or <see cref="ResetToConfigurationAsync"/>; every configured value
+    /// overridden that way is logged here with both values and listed in <see cref="Overrides"/>.
+    /// </summary>
     public Task StartAsync(CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
@@ -221,9 +238,19 @@ public sealed class Lwm2mClient : IAsyncDisposable
 
         if (_stateStore?.TryRestore(Model) == true)
         {
+            StateSource = Lwm2mStateSource.ServerWritten;
             if (_logger.IsEnabled(LogLevel.Information))
             {
-                _logger.LogInformation("LwM2M configuration restored from {Path}", _stateStore.FilePath);
+                _logger.LogInformation("LwM2M configuration restored from {Path}: server-written state wins over the configuration until 'activegate lwm2m reset' or a factory reset", _stateStore.FilePath);
+            }
+
+            _overrides = FindOverrides();
+            foreach (var o in _overrides)
+            {
+                if (_logger.IsEnabled(LogLevel.Warning))
+                {
+                    _logger.LogWarning("{Setting} is {Configured} in the configuration but {InForce} was written by the server and stays in force ('activegate lwm2m reset' applies the configuration)", o.Setting, o.Configured, o.InForce);
+                }
             }
         }
         else
@@ -232,14 +259,83 @@ public sealed class Lwm2mClient : IAsyncDisposable
         }
 
         _stateStore?.Attach(Model);
+        StartLoop();
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Where /0 and /1 come from: the configuration, or what a server wrote (restored from the state file).</summary>
+    public Lwm2mStateSource StateSource { get; private set; } = Lwm2mStateSource.Configuration;
+
+    /// <summary>Configured values that server-written state overrides (empty when the configuration is in force).</summary>
+    public IReadOnlyList<Lwm2mConfigurationOverride> Overrides => _overrides;
+
+    /// <summary>
+    /// <c>activegate lwm2m reset</c>: de-registers, forgets what servers wrote to /0 and /1 (and the
+    /// attributes), deletes the state file and starts again from the configuration.
+    /// </summary>
+    public async Task ResetToConfigurationAsync(CancellationToken cancellationToken = default)
+    {
+        await StopAsync(cancellationToken).ConfigureAwait(false);
+        foreach (int id in Security.InstanceIds.ToArray())
+        {
+            Security.RemoveInstance(id);
+        }
+
+        foreach (int id in Server.InstanceIds.ToArray())
+        {
+            Server.RemoveInstance(id);
+        }
+
+        Attributes.Clear();
+        _stateStore?.Delete();
+        FactoryBootstrap();
+        StateSource = Lwm2mStateSource.Configuration;
+        _overrides = [];
+        if (_logger.IsEnabled(LogLevel.Warning))
+        {
+            _logger.LogWarning("LwM2M state reset to the configuration: server {Server}, bootstrap {Bootstrap}", _options.ServerUri?.ToString() ?? "-", _options.BootstrapUri?.ToString() ?? "-");
+        }
+
+        StartLoop();
+    }
+
+    private void StartLoop()
+    {
         if (_options.WatchAddressChanges)
         {
             NetworkChange.NetworkAddressChanged += OnAddressChanged;
         }
 
+        _stopping?.Dispose();
         _stopping = new CancellationTokenSource();
         _loop = Task.Run(() => RunAsync(_stopping.Token), CancellationToken.None);
-        return Task.CompletedTask;
+    }
+
+    /// <summary>The configured values that differ from the restored /0 and /1 (no key material: URIs and lifetime only).</summary>
+    private Lwm2mConfigurationOverride[] FindOverrides()
+    {
+        var found = new List<Lwm2mConfigurationOverride>();
+        var servers = Server.GetServers();
+        var server = servers.Count > 0 ? servers[0] : null;
+        var account = server is null ? null : Security.ServerAccount(server.ShortServerId);
+        if (_options.ServerUri is { } configured && !SameUri(configured, account?.ServerUri))
+        {
+            found.Add(new("Lwm2m:ServerUri", configured.ToString(), account?.ServerUri.ToString() ?? "no server account"));
+        }
+
+        if (_options.BootstrapUri is { } bootstrap && !SameUri(bootstrap, Security.BootstrapAccount?.ServerUri))
+        {
+            found.Add(new("Lwm2m:BootstrapUri", bootstrap.ToString(), Security.BootstrapAccount?.ServerUri.ToString() ?? "no bootstrap account"));
+        }
+
+        if (server is not null && (int)server.Lifetime.TotalSeconds != _options.LifetimeSeconds)
+        {
+            found.Add(new("Lwm2m:Lifetime", _options.LifetimeSeconds.ToString(CultureInfo.InvariantCulture), ((int)server.Lifetime.TotalSeconds).ToString(CultureInfo.InvariantCulture)));
+        }
+
+        return found.ToArray();
+
+        static bool SameUri(Uri a, Uri? b) => b is not null && Uri.Compare(a, b, UriComponents.AbsoluteUri, UriFormat.UriEscaped, StringComparison.OrdinalIgnoreCase) == 0;
     }
 
     /// <summary>De-registers (bounded wait) and stops.</summary>

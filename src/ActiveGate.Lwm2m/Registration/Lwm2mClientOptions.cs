@@ -132,6 +132,19 @@ public enum Lwm2mClientState
     Failed,
 }
 
+/// <summary>Where the client's /0 and /1 come from.</summary>
+public enum Lwm2mStateSource
+{
+    /// <summary>The factory configuration (Lwm2m:ServerUri, Lwm2m:BootstrapUri, ...).</summary>
+    Configuration = 0,
+
+    /// <summary>What a server or bootstrap server wrote, restored from the state file; it wins over the configuration.</summary>
+    ServerWritten,
+}
+
+/// <summary>A configured value that server-written state overrides, with both values (never key material).</summary>
+public sealed record Lwm2mConfigurationOverride(string Setting, string Configured, string InForce);
+
 /// <summary>A snapshot for diagnostics (<c>activegate lwm2m</c>). Holds no key material.</summary>
 public sealed record Lwm2mClientStatus(
     Lwm2mClientState State,

@@ -194,6 +194,42 @@ public sealed class ConformanceTests : IAsyncDisposable
         Assert.DoesNotContain("0.03", line, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Server-written state wins over the configuration until a reset, and the client says so: the
+    /// status names the server it is trying (not null), the override is logged with both values, and
+    /// a reset registers with the configured server.
+    /// </summary>
+    [Fact]
+    public async Task Server_written_state_wins_over_a_changed_ServerUri_until_reset_and_the_status_says_so()
+    {
+        await using (var first = await RegisteredAsync())
+        {
+            Assert.Equal(CoapCode.Changed, (await _server.WriteResourceAsync(1, 0, 1, 77)).Code);   // the server writes /1
+            await _server.NextAsync("update");
+            await Lwm2mClientTests.WaitForAsync(() => first.Status.Updates >= 1);   // the Update's answer arrived: stop after it
+        }
+
+        await using var other = new ScriptedLwm2mServer();
+        _server.RegisterAnswer = CoapCode.ServiceUnavailable;   // the old server is down for now
+        await using var client = Client(new Lwm2mClientOptions { ServerUri = other.Uri });
+        await client.StartAsync();
+        await _server.NextAsync("register");
+        Assert.Equal(_server.Uri, client.Status.ServerUri);     // the server it tries, not null, not the configured one
+        Assert.Equal(Lwm2mStateSource.ServerWritten, client.StateSource);
+        Assert.Contains(new Lwm2mConfigurationOverride("Lwm2m:ServerUri", other.Uri.ToString(), _server.Uri.ToString()), client.Overrides);
+        Assert.Contains(new Lwm2mConfigurationOverride("Lwm2m:Lifetime", "300", "77"), client.Overrides);
+        Assert.Contains(_logs.Lines, l => l.Contains(other.Uri.ToString(), StringComparison.Ordinal) && l.Contains(_server.Uri.ToString(), StringComparison.Ordinal));
+
+        await client.ResetToConfigurationAsync();
+        var register = await other.NextAsync("register");
+        Assert.Contains("lt=300", register.Query);
+        await Lwm2mClientTests.WaitForAsync(() => client.Status.State == Lwm2mClientState.Registered);
+        Assert.Equal(other.Uri, client.Status.ServerUri);
+        Assert.Equal(Lwm2mStateSource.Configuration, client.StateSource);
+        Assert.Empty(client.Overrides);
+        Assert.False(File.Exists(Path.Combine(_dir, "lwm2m-state.json")));
+    }
+
     private sealed class CapturingLoggerFactory : ILoggerFactory, ILogger
     {
         public ConcurrentQueue<string> Lines { get; } = new();
