@@ -166,11 +166,7 @@ public sealed class Lwm2mClient : IAsyncDisposable
         }
     }
 
-    private Uri? AccountInForce()
-    {
-        var servers = Server.GetServers();
-        return servers.Count > 0 ? Security.ServerAccount(servers[0].ShortServerId)?.ServerUri : null;
-    }
+    private Uri? AccountInForce() => Usable()?.ServerUri;
 
     /// <summary>The local address of the current management-server connection (null when not connected).</summary>
     public System.Net.EndPoint? LocalEndPoint
@@ -510,6 +506,7 @@ public sealed class Lwm2mClient : IAsyncDisposable
         int failures = 0;
         bool bootstrapNeeded = false;
         string? bootstrapReason = null;   // why the client is (still) bootstrapping, kept visible across attempts
+        bool serverTriggered = false;     // the bootstrap under way was asked for by the registered server
         while (!stopping.IsCancellationRequested)
         {
             var servers = Server.GetServers();
@@ -520,6 +517,7 @@ public sealed class Lwm2mClient : IAsyncDisposable
                 // A bootstrap was asked for but the account to do it with is gone: go back to the server we have.
                 _logger.LogWarning("Bootstrap requested without a Bootstrap-Server account; registering with {Server} again", account.ServerUri);
                 bootstrapNeeded = false;
+                serverTriggered = false;
                 bootstrapReason = null;
             }
 
@@ -537,6 +535,7 @@ public sealed class Lwm2mClient : IAsyncDisposable
                 if (error is null)
                 {
                     bootstrapNeeded = false;
+                    serverTriggered = false;
                     bootstrapReason = null;
                     failures = 0;
                     continue;
@@ -544,6 +543,16 @@ public sealed class Lwm2mClient : IAsyncDisposable
 
                 failures++;
                 bootstrapReason = "bootstrap failed: " + error;
+                if (serverTriggered && Usable() is not null)
+                {
+                    // Asked for by the server (/1/x/9) while registered: a bootstrap that fails must not
+                    // strand the client; the server account it had is still there, so go back to it.
+                    bootstrapNeeded = false;
+                    serverTriggered = false;
+                    SetState(Lwm2mClientState.Registering, bootstrapReason + "; registering with the previous server again");
+                    continue;
+                }
+
                 SetState(Lwm2mClientState.Bootstrapping, bootstrapReason);
                 await DelayAsync(Backoff(failures), stopping).ConfigureAwait(false);
                 continue;
@@ -628,6 +637,7 @@ public sealed class Lwm2mClient : IAsyncDisposable
                 case Outcome.Bootstrap:
                     bootstrapNeeded = true;
                     bootstrapReason = "requested by the server (/1/x/9)";
+                    serverTriggered = true;
                     break;
                 case Outcome.Disable:
                     TimeSpan wait;
@@ -644,6 +654,13 @@ public sealed class Lwm2mClient : IAsyncDisposable
         }
 
         await DisposeBootstrapConnectionAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>The server account the loop would register with (the first /1 instance with a matching /0 account), or null.</summary>
+    private SecurityAccount? Usable()
+    {
+        var servers = Server.GetServers();
+        return servers.Count > 0 ? Security.ServerAccount(servers[0].ShortServerId) : null;
     }
 
     private static string Describe(Exception ex) => ex switch

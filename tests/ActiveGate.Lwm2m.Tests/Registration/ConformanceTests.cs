@@ -33,8 +33,8 @@ public sealed class ConformanceTests : IAsyncDisposable
         }
     }
 
-    private Lwm2mClient Client(Lwm2mClientOptions options) => new(
-        options with { Endpoint = "urn:dev:conformance", WatchAddressChanges = false, Device = TestModel.Info, StateDirectory = _dir, RetryInitialDelay = TimeSpan.FromMilliseconds(100), BootstrapTimeout = TimeSpan.FromSeconds(20) },
+    private Lwm2mClient Client(Lwm2mClientOptions options, TimeSpan? bootstrapTimeout = null) => new(
+        options with { Endpoint = "urn:dev:conformance", WatchAddressChanges = false, Device = TestModel.Info, StateDirectory = _dir, RetryInitialDelay = TimeSpan.FromMilliseconds(100), BootstrapTimeout = bootstrapTimeout ?? TimeSpan.FromSeconds(20) },
         loggerFactory: _logs,
         network: new TestModel.FakeNetwork(),
         memory: new TestModel.FixedMemory());
@@ -114,6 +114,20 @@ public sealed class ConformanceTests : IAsyncDisposable
         Assert.Equal(Lwm2mClientState.Registered, client.Status.State);
         Assert.Equal(CoapCode.Content, (await _server.ReadAsync("/3/0/0")).Code);
         Assert.False(_server.TryNext(out var e) && e!.Kind == "deregister");
+    }
+
+    [Fact]
+    public async Task A_bootstrap_the_server_triggered_that_fails_goes_back_to_the_server_it_had()
+    {
+        await using var client = Client(new Lwm2mClientOptions { ServerUri = _server.Uri, BootstrapUri = _bootstrap.Uri }, bootstrapTimeout: TimeSpan.FromMilliseconds(500));
+        await client.StartAsync();
+        await _server.NextAsync("register");
+        await Lwm2mClientTests.WaitForAsync(() => client.Status.State == Lwm2mClientState.Registered);
+        Assert.Equal(CoapCode.Changed, (await _server.SendAsync(CoapCode.Post, "/1/0/9")).Code);
+        await _bootstrap.NextAsync("bootstrap");                 // the bootstrap server never finishes
+        await _server.NextAsync("register");                     // so the client returns to its server
+        await Lwm2mClientTests.WaitForAsync(() => client.Status.State == Lwm2mClientState.Registered);
+        Assert.Equal(_server.Uri, client.Status.ServerUri);
     }
 
     [Fact]
