@@ -167,6 +167,7 @@ public static class AgentHost
         services.AddSingleton<Lwm2mService>();
         services.AddHostedService(sp => sp.GetRequiredService<Lwm2mService>());
         services.AddSingleton<IDiagnosticsCommand, Lwm2mDiagnostics>();
+        services.AddSingleton<IDiagnosticsCommand, Lwm2mResetDiagnostics>();
     }
 
     private static void AddJsonFile(IConfigurationBuilder configuration, string path, bool optional)

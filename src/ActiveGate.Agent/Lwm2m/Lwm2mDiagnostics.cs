@@ -5,15 +5,16 @@ using ActiveGate.Lwm2m.Registration;
 
 namespace ActiveGate.Agent.Lwm2m;
 
-/// <summary><c>lwm2m</c>: server, state and why, location, lifetime, next update, observations. Never key material.</summary>
+/// <summary><c>lwm2m</c>: server in force and where it comes from, state and why, location, lifetime, next update, observations, counters. Never key material.</summary>
 public sealed class Lwm2mDiagnostics(Lwm2mService service) : IDiagnosticsCommand
 {
     public string Name => "lwm2m";
 
     public ValueTask<JsonNode?> ExecuteAsync(JsonElement arguments, CancellationToken cancellationToken)
     {
-        Lwm2mClientStatus? status = service.Client?.Status;
-        if (status is null)
+        Lwm2mClient? client = service.Client;
+        Lwm2mClientStatus? status = client?.Status;
+        if (client is null || status is null)
         {
             return ValueTask.FromResult<JsonNode?>(new JsonObject
             {
@@ -21,6 +22,12 @@ public sealed class Lwm2mDiagnostics(Lwm2mService service) : IDiagnosticsCommand
                 ["server"] = service.Options.ServerUri,
                 ["bootstrap"] = service.Options.BootstrapUri,
             });
+        }
+
+        var overrides = new JsonArray();
+        foreach (Lwm2mConfigurationOverride o in client.Overrides)
+        {
+            overrides.Add(new JsonObject { ["setting"] = o.Setting, ["configured"] = o.Configured, ["inForce"] = o.InForce });
         }
 
         var observations = new JsonArray();
@@ -35,7 +42,10 @@ public sealed class Lwm2mDiagnostics(Lwm2mService service) : IDiagnosticsCommand
             ["reason"] = status.Reason,
             ["endpoint"] = status.Endpoint,
             ["server"] = status.ServerUri?.ToString(),
-            ["bootstrap"] = service.Options.BootstrapUri,
+            ["bootstrap"] = client.Security.BootstrapAccount?.ServerUri.ToString(),
+            // Server-written state wins over the configuration until 'activegate lwm2m reset'.
+            ["source"] = client.StateSource == Lwm2mStateSource.ServerWritten ? "server" : "configuration",
+            ["overrides"] = overrides,
             ["location"] = status.Location,
             ["lifetimeSeconds"] = status.LifetimeSeconds,
             ["registeredAt"] = status.RegisteredAt?.ToString("O"),
@@ -46,6 +56,7 @@ public sealed class Lwm2mDiagnostics(Lwm2mService service) : IDiagnosticsCommand
             ["updates"] = status.Updates,
             ["bootstraps"] = status.Bootstraps,
             ["malformedRequests"] = status.MalformedRequests,
+            ["ignoredRequests"] = status.IgnoredRequests,
         };
         return ValueTask.FromResult<JsonNode?>(result);
     }

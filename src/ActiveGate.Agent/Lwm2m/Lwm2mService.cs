@@ -98,8 +98,13 @@ public sealed partial class Lwm2mService : BackgroundService
         await _proxy.Started.WaitAsync(stoppingToken).ConfigureAwait(false);
         using var policies = new TransportPolicyBridge(client.AddObject(new TransportPolicyObject()), _proxy, _loggerFactory.CreateLogger<TransportPolicyBridge>());
         Client = client;
-        LogStarting(_logger, options.Endpoint, options.ServerUri ?? options.BootstrapUri!);
         await client.StartAsync(stoppingToken).ConfigureAwait(false);
+        // After StartAsync: only then is it known whether the configuration or a server's writes are in force.
+        if (_logger.IsEnabled(LogLevel.Information))
+        {
+            string server = client.Status.ServerUri?.ToString() ?? "bootstrap " + client.Security.BootstrapAccount?.ServerUri;
+            LogStarting(_logger, options.Endpoint, server, client.StateSource == Lwm2mStateSource.ServerWritten ? "written by the server" : "from the configuration");
+        }
         try
         {
             await KeepReportingAsync(stoppingToken).ConfigureAwait(false);
@@ -110,6 +115,21 @@ public sealed partial class Lwm2mService : BackgroundService
             using var deregister = new CancellationTokenSource(TimeSpan.FromSeconds(3));
             await client.StopAsync(deregister.Token).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// <c>activegate lwm2m reset</c>: forget what LwM2M servers wrote to /0 and /1 and register as
+    /// the configuration says. False when the client is not running.
+    /// </summary>
+    public async Task<bool> ResetAsync(CancellationToken cancellationToken)
+    {
+        if (Client is not { } client)
+        {
+            return false;
+        }
+
+        await client.ResetToConfigurationAsync(cancellationToken).ConfigureAwait(false);
+        return true;
     }
 
     private async Task KeepReportingAsync(CancellationToken stoppingToken)
@@ -193,8 +213,8 @@ public sealed partial class Lwm2mService : BackgroundService
     [LoggerMessage(Level = LogLevel.Error, Message = "LwM2M client not started: {Problems}")]
     private static partial void LogInvalid(ILogger logger, string problems);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "LwM2M client {Endpoint} registering with {Server}")]
-    private static partial void LogStarting(ILogger logger, string endpoint, Uri server);
+    [LoggerMessage(Level = LogLevel.Information, Message = "LwM2M client {Endpoint} registering with {Server} ({Source})")]
+    private static partial void LogStarting(ILogger logger, string endpoint, string server, string source);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "LwM2M server requested a {Why}: restarting the agent")]
     private static partial void LogRestart(ILogger logger, string why);

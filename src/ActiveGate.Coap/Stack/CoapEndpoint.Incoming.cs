@@ -11,6 +11,13 @@ public sealed partial class CoapEndpoint
 {
     private void HandleRequest(CoapMessageView view, EndPoint remote)
     {
+        if (AcceptRequestsFrom is { } accept && !accept(remote))
+        {
+            // Silence rather than 4.03/RST: a stranger learns nothing, not even that something listens.
+            Interlocked.Increment(ref Counters._requestsIgnored);
+            return;
+        }
+
         bool confirmable = view.Type == CoapMessageType.Confirmable;
         TimeSpan lifetime = confirmable ? TransmissionParameters.ExchangeLifetime : TransmissionParameters.NonLifetime;
         if (!_deduplicator.TryRegister(remote, view.MessageId, lifetime, out byte[]? cachedReply))

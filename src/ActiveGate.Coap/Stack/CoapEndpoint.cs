@@ -100,6 +100,13 @@ public sealed partial class CoapEndpoint : IAsyncDisposable
     /// <summary>Receives incoming requests; without a handler requests are answered with 4.04.</summary>
     public ICoapRequestHandler? RequestHandler { get; set; }
 
+    /// <summary>
+    /// Which peers may send requests (null: any). A request from another peer gets no answer at all —
+    /// no response, no ACK, no RST, nothing remembered — and is counted in
+    /// <see cref="CoapEndpointCounters.RequestsIgnored"/>; responses and ACKs are not affected.
+    /// </summary>
+    public Func<EndPoint, bool>? AcceptRequestsFrom { get; set; }
+
     /// <summary>Requests awaiting a response plus active observations.</summary>
     internal int PendingTokenCount => _matcher.PendingTokens;
 

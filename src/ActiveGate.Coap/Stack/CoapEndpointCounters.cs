@@ -17,6 +17,7 @@ public sealed class CoapEndpointCounters
     internal long _truncatedDatagrams;
     internal long _requestsReceived;
     internal long _responsesReceived;
+    internal long _requestsIgnored;
 
     /// <summary>Datagrams handed up by the transport.</summary>
     public long DatagramsReceived => Interlocked.Read(ref _datagramsReceived);
@@ -59,4 +60,7 @@ public sealed class CoapEndpointCounters
 
     /// <summary>Responses received (piggybacked and separate).</summary>
     public long ResponsesReceived => Interlocked.Read(ref _responsesReceived);
+
+    /// <summary>Requests dropped unanswered because <see cref="CoapEndpoint.AcceptRequestsFrom"/> refused their peer.</summary>
+    public long RequestsIgnored => Interlocked.Read(ref _requestsIgnored);
 }

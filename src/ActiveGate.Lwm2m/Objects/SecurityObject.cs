@@ -88,6 +88,32 @@ public sealed class SecurityObject : Lwm2mObjectEnabler
         return accounts;
     }
 
+    /// <summary>
+    /// Keeps the Bootstrap-Server account when a Bootstrap-Write is about to replace its instance with
+    /// a server account: bootstrap servers that number Security instances by Short Server ID (Wakaama's
+    /// does) write /0/1 without a Bootstrap-Discover, and the factory bootstrap account lives there.
+    /// The account moves to a free instance id; returns that id, or null when nothing had to move.
+    /// </summary>
+    internal int? MoveBootstrapAccountFrom(int instanceId)
+    {
+        if (GetInstance(instanceId) is not { } existing || existing.Current.GetBoolean(BootstrapServer) != true)
+        {
+            return null;
+        }
+
+        var taken = InstanceIds.ToHashSet();
+        int target = Enumerable.Range(0, ushort.MaxValue).First(id => id != instanceId && !taken.Contains(id));
+        var copy = new Lwm2mInstance();
+        foreach (var resource in existing.StoredValues.Values)
+        {
+            copy.SetResource(resource);
+        }
+
+        AddInstance(target, copy);
+        RemoveInstance(instanceId);
+        return target;
+    }
+
     public SecurityAccount? BootstrapAccount => GetAccounts().FirstOrDefault(a => a.IsBootstrap);
 
     public SecurityAccount? ServerAccount(int shortServerId) => GetAccounts().FirstOrDefault(a => !a.IsBootstrap && a.ShortServerId == shortServerId);

@@ -47,6 +47,13 @@ public sealed class ServerObject : Lwm2mObjectEnabler
     /// <summary>Server asked to be disabled for /1/x/5 seconds (/1/x/4).</summary>
     public event EventHandler<ServerExecuteEventArgs>? DisableRequested;
 
+    /// <summary>
+    /// Whether the client could bootstrap now (it has a Bootstrap-Server account). Without one,
+    /// /1/x/9 is refused with 4.05 instead of de-registering into a state nothing recovers from.
+    /// Null: always allowed.
+    /// </summary>
+    public Func<bool>? CanBootstrap { get; set; }
+
     /// <summary>Supported binding letters; writes with others are refused.</summary>
     public string SupportedBindings { get; init; } = "UQ";
 
@@ -86,7 +93,16 @@ public sealed class ServerObject : Lwm2mObjectEnabler
         {
             BindExecute(Disable, _ => Raise(o => o.DisableRequested, withTimeout: true));
             BindExecute(RegistrationUpdateTrigger, _ => Raise(o => o.UpdateTriggered, withTimeout: false));
-            BindExecute(BootstrapRequestTrigger, _ => Raise(o => o.BootstrapRequested, withTimeout: false));
+            BindExecute(BootstrapRequestTrigger, _ =>
+            {
+                // Core TS E.2 leaves the case open; the operation is not available in this state, which is what 4.05 says.
+                if (Owner is ServerObject { CanBootstrap: { } canBootstrap } && !canBootstrap())
+                {
+                    throw new Lwm2mException(Lwm2mStatus.MethodNotAllowed, "No Bootstrap-Server account: the client cannot bootstrap, so it stays registered.");
+                }
+
+                return Raise(o => o.BootstrapRequested, withTimeout: false);
+            });
         }
 
         protected internal override string? Validate(Lwm2mInstanceView proposed, Lwm2mOrigin origin)

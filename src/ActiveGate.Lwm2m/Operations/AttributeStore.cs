@@ -60,7 +60,7 @@ public sealed class AttributeStore
             throw new Lwm2mException(Lwm2mStatus.MethodNotAllowed, "Write-Attributes on / is not defined.");
         }
 
-        if (changes.TouchesThresholds)
+        if (changes.SetsThresholds)
         {
             bool numeric = resourceDefinition is { Type: ResourceType.Integer or ResourceType.UnsignedInteger or ResourceType.Float };
             if (path.Length < 3 || !numeric || (resourceDefinition!.Multiple && path.IsResource))

@@ -15,9 +15,9 @@ public static class DiscoverWriter
         foreach (var (node, dimension) in model.Discover(path, Lwm2mOrigin.DeviceManagement))
         {
             writer.Link(node.ToString());
-            if (node.IsObject && model.GetObject(node.ObjectId) is { ObjectVersion: not "1.0" } def)
+            if (node.IsObject && model.GetObject(node.ObjectId) is { } def && Lwm2mVersion.Announced(def) is not "1.0" and var ver)
             {
-                writer.Attribute("ver", def.ObjectVersion);
+                writer.Attribute("ver", ver);
             }
 
             if (dimension is int dim)
@@ -39,7 +39,7 @@ public static class DiscoverWriter
     {
         ArgumentNullException.ThrowIfNull(model);
         var writer = new CoreLinkWriter();
-        writer.Link("/").Attribute("lwm2m", "1.1");
+        writer.Link("/").Attribute("lwm2m", Lwm2mVersion.Enabler);
         foreach (var (definition, instances) in model.DescribeObjects())
         {
             if (!path.IsRoot && definition.Id != path.ObjectId)
@@ -47,12 +47,13 @@ public static class DiscoverWriter
                 continue;
             }
 
-            if (instances.Count == 0 || definition.ObjectVersion != "1.0")
+            string version = Lwm2mVersion.Announced(definition);
+            if (instances.Count == 0 || version != "1.0")
             {
                 writer.Link("/" + definition.Id);
-                if (definition.ObjectVersion != "1.0")
+                if (version != "1.0")
                 {
-                    writer.Attribute("ver", definition.ObjectVersion);
+                    writer.Attribute("ver", version);
                 }
             }
 

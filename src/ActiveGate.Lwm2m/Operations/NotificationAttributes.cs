@@ -116,7 +116,11 @@ public sealed class AttributeChanges
     /// <summary>Attribute name → new value, or null to remove the attribute.</summary>
     public IReadOnlyList<KeyValuePair<string, double?>> Items { get; }
 
-    public bool TouchesThresholds => Items.Any(i => s_thresholdNames.Contains(i.Key));
+    /// <summary>
+    /// Whether a gt/lt/st gets a value. Only setting is type-checked: removing one (<c>?gt</c>, Core TS
+    /// 5.1.2) is always allowed, wherever it is asked and whatever the resource's type.
+    /// </summary>
+    public bool SetsThresholds => Items.Any(i => i.Value is not null && s_thresholdNames.Contains(i.Key));
 
     /// <summary>Parses Uri-Query options; throws 4.00 on unknown names or malformed numbers.</summary>
     public static AttributeChanges Parse(IEnumerable<string> queries)

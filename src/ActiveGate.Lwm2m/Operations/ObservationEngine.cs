@@ -99,6 +99,34 @@ public sealed class ObservationEngine : IDisposable
         }
     }
 
+    /// <summary>How many observations may exist at once; the request handler refuses more (one server at a time holds them all).</summary>
+    public int MaxObservations { get; init; } = int.MaxValue;
+
+    /// <summary>
+    /// Whether an Observe with <paramref name="token"/> may be added: there is room, or it re-registers
+    /// an existing token. Observations for which <paramref name="ended"/> holds (the CoAP relation is
+    /// gone, a notification has not noticed yet) are dropped first so they do not take room.
+    /// </summary>
+    public bool HasRoomFor(string token, Func<Observation, bool> ended)
+    {
+        ArgumentNullException.ThrowIfNull(ended);
+        lock (_gate)
+        {
+            if (_byToken.Count < MaxObservations || _byToken.ContainsKey(token))
+            {
+                return true;
+            }
+
+            foreach (var stale in _byToken.Values.Where(ended).ToArray())
+            {
+                StopTimers(stale);
+                _byToken.Remove(stale.Token);
+            }
+
+            return _byToken.Count < MaxObservations;
+        }
+    }
+
     /// <summary>
     /// Registers an observation after the initial response was built from <paramref name="initial"/>.
     /// A new observation with the same token replaces the old one (RFC 7641 §4.1 re-registration).

@@ -67,6 +67,15 @@ public sealed class Lwm2mStateStore : IDisposable
         }
     }
 
+    /// <summary>Deletes the state file: the next start uses the configuration.</summary>
+    public void Delete()
+    {
+        lock (_gate)
+        {
+            File.Delete(FilePath);
+        }
+    }
+
     /// <summary>Writes every persistent object now.</summary>
     public void Save(Lwm2mDataModel model)
     {

@@ -74,6 +74,8 @@ public sealed class Lwm2mClient : IAsyncDisposable
     private long _registrations;
     private long _updates;
     private long _bootstraps;
+    private long _ignoredRequests;
+    private Lwm2mConfigurationOverride[] _overrides = [];
 
     /// <param name="options">Configuration (validated here).</param>
     /// <param name="timeProvider">Clock for lifetimes, back-off and observation timers.</param>
@@ -110,7 +112,7 @@ public sealed class Lwm2mClient : IAsyncDisposable
         Connectivity = Model.Add(new ConnectivityMonitoringObject(_time, network));
         Attributes = new AttributeStore();
         _codec = new Lwm2mCodec(Model, options.Limits, options.PreferredContentFormat);
-        _observations = new ObservationEngine(Model, Attributes, _time, ServerDefaults, SendNotificationAsync, _logger);
+        _observations = new ObservationEngine(Model, Attributes, _time, ServerDefaults, SendNotificationAsync, _logger) { MaxObservations = options.MaxObservations };
         if (options.StateDirectory is { } dir)
         {
             _stateStore = new Lwm2mStateStore(dir, _logger);
@@ -118,6 +120,7 @@ public sealed class Lwm2mClient : IAsyncDisposable
 
         Model.Changed += OnModelChanged;
         Server.UpdateTriggered += (_, _) => Wake(() => _updateRequested = true);
+        Server.CanBootstrap = () => Security.BootstrapAccount is not null;
         Server.BootstrapRequested += (_, _) => Wake(() => _bootstrapRequested = true);
         Server.DisableRequested += (_, e) => Wake(() => _disableFor = e.DisableTimeout);
     }
@@ -132,17 +135,22 @@ public sealed class Lwm2mClient : IAsyncDisposable
     /// <summary>Raised whenever <see cref="Status"/> changes state (from the client's loop).</summary>
     public event EventHandler<Lwm2mClientStatus>? StatusChanged;
 
+    /// <summary>
+    /// A snapshot. <see cref="Lwm2mClientStatus.ServerUri"/> is the server registered with, or before
+    /// that the one the client is trying (the account in force in /0), never null while one exists.
+    /// </summary>
     public Lwm2mClientStatus Status
     {
         get
         {
+            Uri? inForce = AccountInForce();   // read outside _gate: it takes the model's lock
             lock (_gate)
             {
                 return new Lwm2mClientStatus(
                     _state,
                     _reason,
                     _options.Endpoint,
-                    _serverUri,
+                    _state == Lwm2mClientState.Registered ? _serverUri ?? inForce : inForce,
                     _location,
                     _lifetime,
                     _registeredAt,
@@ -152,10 +160,13 @@ public sealed class Lwm2mClient : IAsyncDisposable
                     _registrations,
                     _updates,
                     _bootstraps,
-                    _handlers.Sum(h => h.MalformedRequests));
+                    _handlers.Sum(h => h.MalformedRequests),
+                    Interlocked.Read(ref _ignoredRequests));
             }
         }
     }
+
+    private Uri? AccountInForce() => Usable()?.ServerUri;
 
     /// <summary>The local address of the current management-server connection (null when not connected).</summary>
     public System.Net.EndPoint? LocalEndPoint
@@ -207,7 +218,12 @@ public sealed class Lwm2mClient : IAsyncDisposable
         return response.IsSuccess;
     }
 
-    /// <summary>Restores or factory-provisions /0 and /1, then registers in the background.</summary>
+    /// <summary>
+    /// Restores or factory-provisions /0 and /1, then registers in the background. The rule: what a
+    /// server or bootstrap server wrote (the state file) wins over the factory configuration until a
+    /// factory reset (/3/0/5) or <see cref="ResetToConfigurationAsync"/>; every configured value
+    /// overridden that way is logged here with both values and listed in <see cref="Overrides"/>.
+    /// </summary>
     public Task StartAsync(CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
@@ -218,9 +234,19 @@ public sealed class Lwm2mClient : IAsyncDisposable
 
         if (_stateStore?.TryRestore(Model) == true)
         {
+            StateSource = Lwm2mStateSource.ServerWritten;
             if (_logger.IsEnabled(LogLevel.Information))
             {
-                _logger.LogInformation("LwM2M configuration restored from {Path}", _stateStore.FilePath);
+                _logger.LogInformation("LwM2M configuration restored from {Path}: server-written state wins over the configuration until 'activegate lwm2m reset' or a factory reset", _stateStore.FilePath);
+            }
+
+            _overrides = FindOverrides();
+            foreach (var o in _overrides)
+            {
+                if (_logger.IsEnabled(LogLevel.Warning))
+                {
+                    _logger.LogWarning("{Setting} is {Configured} in the configuration but {InForce} was written by the server and stays in force ('activegate lwm2m reset' applies the configuration)", o.Setting, o.Configured, o.InForce);
+                }
             }
         }
         else
@@ -229,14 +255,83 @@ public sealed class Lwm2mClient : IAsyncDisposable
         }
 
         _stateStore?.Attach(Model);
+        StartLoop();
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Where /0 and /1 come from: the configuration, or what a server wrote (restored from the state file).</summary>
+    public Lwm2mStateSource StateSource { get; private set; } = Lwm2mStateSource.Configuration;
+
+    /// <summary>Configured values that server-written state overrides (empty when the configuration is in force).</summary>
+    public IReadOnlyList<Lwm2mConfigurationOverride> Overrides => _overrides;
+
+    /// <summary>
+    /// <c>activegate lwm2m reset</c>: de-registers, forgets what servers wrote to /0 and /1 (and the
+    /// attributes), deletes the state file and starts again from the configuration.
+    /// </summary>
+    public async Task ResetToConfigurationAsync(CancellationToken cancellationToken = default)
+    {
+        await StopAsync(cancellationToken).ConfigureAwait(false);
+        foreach (int id in Security.InstanceIds.ToArray())
+        {
+            Security.RemoveInstance(id);
+        }
+
+        foreach (int id in Server.InstanceIds.ToArray())
+        {
+            Server.RemoveInstance(id);
+        }
+
+        Attributes.Clear();
+        _stateStore?.Delete();
+        FactoryBootstrap();
+        StateSource = Lwm2mStateSource.Configuration;
+        _overrides = [];
+        if (_logger.IsEnabled(LogLevel.Warning))
+        {
+            _logger.LogWarning("LwM2M state reset to the configuration: server {Server}, bootstrap {Bootstrap}", _options.ServerUri?.ToString() ?? "-", _options.BootstrapUri?.ToString() ?? "-");
+        }
+
+        StartLoop();
+    }
+
+    private void StartLoop()
+    {
         if (_options.WatchAddressChanges)
         {
             NetworkChange.NetworkAddressChanged += OnAddressChanged;
         }
 
+        _stopping?.Dispose();
         _stopping = new CancellationTokenSource();
         _loop = Task.Run(() => RunAsync(_stopping.Token), CancellationToken.None);
-        return Task.CompletedTask;
+    }
+
+    /// <summary>The configured values that differ from the restored /0 and /1 (no key material: URIs and lifetime only).</summary>
+    private Lwm2mConfigurationOverride[] FindOverrides()
+    {
+        var found = new List<Lwm2mConfigurationOverride>();
+        var servers = Server.GetServers();
+        var server = servers.Count > 0 ? servers[0] : null;
+        var account = server is null ? null : Security.ServerAccount(server.ShortServerId);
+        if (_options.ServerUri is { } configured && !SameUri(configured, account?.ServerUri))
+        {
+            found.Add(new("Lwm2m:ServerUri", configured.ToString(), account?.ServerUri.ToString() ?? "no server account"));
+        }
+
+        if (_options.BootstrapUri is { } bootstrap && !SameUri(bootstrap, Security.BootstrapAccount?.ServerUri))
+        {
+            found.Add(new("Lwm2m:BootstrapUri", bootstrap.ToString(), Security.BootstrapAccount?.ServerUri.ToString() ?? "no bootstrap account"));
+        }
+
+        if (server is not null && (int)server.Lifetime.TotalSeconds != _options.LifetimeSeconds)
+        {
+            found.Add(new("Lwm2m:Lifetime", _options.LifetimeSeconds.ToString(CultureInfo.InvariantCulture), ((int)server.Lifetime.TotalSeconds).ToString(CultureInfo.InvariantCulture)));
+        }
+
+        return found.ToArray();
+
+        static bool SameUri(Uri a, Uri? b) => b is not null && Uri.Compare(a, b, UriComponents.AbsoluteUri, UriFormat.UriEscaped, StringComparison.OrdinalIgnoreCase) == 0;
     }
 
     /// <summary>De-registers (bounded wait) and stops.</summary>
@@ -382,6 +477,22 @@ public sealed class Lwm2mClient : IAsyncDisposable
         }
     }
 
+    /// <summary>Counts (and logs the 1st, 2nd, 4th, 8th… of) the requests that did not come from the server; always false.</summary>
+    private bool IgnoreRequest(System.Net.EndPoint peer, System.Net.IPEndPoint server)
+    {
+        long count = Interlocked.Increment(ref _ignoredRequests);
+        if (count == 1 || (count & (count - 1)) == 0)
+        {
+            // Visible in the log without letting a flood of requests flood it too.
+            if (_logger.IsEnabled(LogLevel.Warning))
+            {
+                _logger.LogWarning("Ignored a request from {Peer}: only the server {Server} is served ({Count} ignored so far)", peer, server, count);
+            }
+        }
+
+        return false;
+    }
+
     private enum Outcome
     {
         Stop,
@@ -395,11 +506,21 @@ public sealed class Lwm2mClient : IAsyncDisposable
         int failures = 0;
         bool bootstrapNeeded = false;
         string? bootstrapReason = null;   // why the client is (still) bootstrapping, kept visible across attempts
+        bool serverTriggered = false;     // the bootstrap under way was asked for by the registered server
         while (!stopping.IsCancellationRequested)
         {
             var servers = Server.GetServers();
             var server = servers.Count > 0 ? servers[0] : null;
             var account = server is null ? null : Security.ServerAccount(server.ShortServerId);
+            if (bootstrapNeeded && account is not null && Security.BootstrapAccount is null)
+            {
+                // A bootstrap was asked for but the account to do it with is gone: go back to the server we have.
+                _logger.LogWarning("Bootstrap requested without a Bootstrap-Server account; registering with {Server} again", account.ServerUri);
+                bootstrapNeeded = false;
+                serverTriggered = false;
+                bootstrapReason = null;
+            }
+
             if (bootstrapNeeded || account is null)
             {
                 if (Security.BootstrapAccount is not { } bootstrapAccount)
@@ -414,6 +535,7 @@ public sealed class Lwm2mClient : IAsyncDisposable
                 if (error is null)
                 {
                     bootstrapNeeded = false;
+                    serverTriggered = false;
                     bootstrapReason = null;
                     failures = 0;
                     continue;
@@ -421,6 +543,16 @@ public sealed class Lwm2mClient : IAsyncDisposable
 
                 failures++;
                 bootstrapReason = "bootstrap failed: " + error;
+                if (serverTriggered && Usable() is not null)
+                {
+                    // Asked for by the server (/1/x/9) while registered: a bootstrap that fails must not
+                    // strand the client; the server account it had is still there, so go back to it.
+                    bootstrapNeeded = false;
+                    serverTriggered = false;
+                    SetState(Lwm2mClientState.Registering, bootstrapReason + "; registering with the previous server again");
+                    continue;
+                }
+
                 SetState(Lwm2mClientState.Bootstrapping, bootstrapReason);
                 await DelayAsync(Backoff(failures), stopping).ConfigureAwait(false);
                 continue;
@@ -505,6 +637,7 @@ public sealed class Lwm2mClient : IAsyncDisposable
                 case Outcome.Bootstrap:
                     bootstrapNeeded = true;
                     bootstrapReason = "requested by the server (/1/x/9)";
+                    serverTriggered = true;
                     break;
                 case Outcome.Disable:
                     TimeSpan wait;
@@ -521,6 +654,13 @@ public sealed class Lwm2mClient : IAsyncDisposable
         }
 
         await DisposeBootstrapConnectionAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>The server account the loop would register with (the first /1 instance with a matching /0 account), or null.</summary>
+    private SecurityAccount? Usable()
+    {
+        var servers = Server.GetServers();
+        return servers.Count > 0 ? Security.ServerAccount(servers[0].ShortServerId) : null;
     }
 
     private static string Describe(Exception ex) => ex switch
@@ -590,7 +730,7 @@ public sealed class Lwm2mClient : IAsyncDisposable
         {
             Query("ep", _options.Endpoint),
             "lt=" + lifetime.ToString(CultureInfo.InvariantCulture),
-            "lwm2m=1.1",
+            "lwm2m=" + Lwm2mVersion.Enabler,
             "b=" + (binding.Length == 0 ? "U" : binding),
         };
         if (queue)
@@ -907,6 +1047,10 @@ public sealed class Lwm2mClient : IAsyncDisposable
             _requestTimeout = requestTimeout;
             _owner = owner;
             _tree = new Lwm2mResourceTree(owner.Model, handler);
+            // Only the server this connection belongs to may operate on the client. With NoSec any host that reaches the port could otherwise read, write, reboot or
+            // factory-reset the gateway. With DTLS the transport only delivers records of the session
+            // it opened to this server, and the address check keeps everything else out.
+            endpoint.AcceptRequestsFrom = peer => IsServer(peer) || owner.IgnoreRequest(peer, Remote);
             _server = new CoapServer(endpoint) { Root = _tree.Root };
             _client = new CoapClient(endpoint, new CoapClientOptions { RequestTimeout = requestTimeout });
             handler.BootstrapFinishSlot = Handler;
@@ -962,6 +1106,10 @@ public sealed class Lwm2mClient : IAsyncDisposable
         }
 
         private static long FullHandshakes(DtlsPskClientTransport dtls) => dtls.HandshakesSucceeded - dtls.HandshakesResumed;
+
+        /// <summary>Same address (IPv4-mapped or not) and same port as the server.</summary>
+        private bool IsServer(System.Net.EndPoint peer) =>
+            peer is System.Net.IPEndPoint ip && ip.Port == Remote.Port && ip.Address.MapToIPv6().Equals(Remote.Address.MapToIPv6());
     }
 
     /// <summary>Publishes the management connection for <see cref="SendAsync"/> while it is in use.</summary>

@@ -60,6 +60,12 @@ public sealed record Lwm2mClientOptions
     /// <summary>Re-register when the host's addresses change (NoSec binding moves with the address).</summary>
     public bool WatchAddressChanges { get; init; } = true;
 
+    /// <summary>
+    /// Observations the server may hold at once (Observe and Observe-Composite); a further one is
+    /// refused with 5.03 so a misbehaving or hostile peer cannot grow the client's timers without bound.
+    /// </summary>
+    public int MaxObservations { get; init; } = 64;
+
     public DeviceInfo Device { get; init; } = new();
 
     public CoapTransmissionParameters TransmissionParameters { get; init; } = CoapTransmissionParameters.Default;
@@ -102,6 +108,11 @@ public sealed record Lwm2mClientOptions
             problems.Add("Lwm2m:Lifetime must be at least 1 s.");
         }
 
+        if (MaxObservations < 1)
+        {
+            problems.Add("MaxObservations must be at least 1.");
+        }
+
         if (ShortServerId is < 1 or > 65534)
         {
             problems.Add("Short Server ID must be 1..65534.");
@@ -121,6 +132,19 @@ public enum Lwm2mClientState
     Failed,
 }
 
+/// <summary>Where the client's /0 and /1 come from.</summary>
+public enum Lwm2mStateSource
+{
+    /// <summary>The factory configuration (Lwm2m:ServerUri, Lwm2m:BootstrapUri, ...).</summary>
+    Configuration = 0,
+
+    /// <summary>What a server or bootstrap server wrote, restored from the state file; it wins over the configuration.</summary>
+    ServerWritten,
+}
+
+/// <summary>A configured value that server-written state overrides, with both values (never key material).</summary>
+public sealed record Lwm2mConfigurationOverride(string Setting, string Configured, string InForce);
+
 /// <summary>A snapshot for diagnostics (<c>activegate lwm2m</c>). Holds no key material.</summary>
 public sealed record Lwm2mClientStatus(
     Lwm2mClientState State,
@@ -136,4 +160,5 @@ public sealed record Lwm2mClientStatus(
     long Registrations,
     long Updates,
     long Bootstraps,
-    long MalformedRequests);
+    long MalformedRequests,
+    long IgnoredRequests = 0);

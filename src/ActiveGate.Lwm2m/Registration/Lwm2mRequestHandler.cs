@@ -98,7 +98,7 @@ internal sealed class Lwm2mRequestHandler
             Interlocked.Increment(ref _malformed);
             if (_logger.IsEnabled(LogLevel.Information))
             {
-                _logger.LogInformation("Rejected malformed {Method} {Path}: {Reason}", request.Method, string.Join('/', request.Path), ex.Message);
+                _logger.LogInformation("Rejected malformed {Method} {Path}: {Reason}", request.Method.Name, string.Join('/', request.Path), ex.Message);
             }
             return Error(Lwm2mStatus.BadRequest, ex.Message);
         }
@@ -118,6 +118,14 @@ internal sealed class Lwm2mRequestHandler
                 ? DiscoverWriter.BootstrapDiscover(_model, path)
                 : DiscoverWriter.Discover(_model, _attributes, path);
             return new CoapResponse(CoapCode.Content, Encoding.UTF8.GetBytes(links), Lwm2mContentFormat.LinkFormat);
+        }
+
+        if (!request.IsNotification && request.Message.Observe == 0 && _observations is not null &&
+            !_observations.HasRoomFor(request.Message.Token.ToString(), o => o.Context is CoapResource { ObserverCount: 0 }))
+        {
+            // Neither LwM2M nor RFC 7641 sets a code; 5.03 says "not now" (cancelling one makes room),
+            // where RFC 7641's plain-GET fallback would leave a server believing it observes.
+            return Error(Lwm2mStatus.ServiceUnavailable, $"Too many observations (at most {_observations.MaxObservations}); cancel one first.");
         }
 
         var records = _model.Read(path, Origin);
@@ -162,13 +170,35 @@ internal sealed class Lwm2mRequestHandler
         }
 
         var records = Decode(request, path, null);
+        if (Origin == Lwm2mOrigin.Bootstrap && path.ObjectId == 0 && path.Length >= 2 && !KeepsBootstrapFlag(path, records) &&
+            _model.GetEnabler(0) is Objects.SecurityObject security && security.MoveBootstrapAccountFrom(path.InstanceId) is int moved &&
+            _logger.IsEnabled(LogLevel.Information))
+        {
+            _logger.LogInformation("Bootstrap-Write to {Path} would have replaced the Bootstrap-Server account; it moved to /0/{Instance}", path, moved);
+        }
+
         _model.Write(path, records, WriteMode.Replace, Origin);
         return new CoapResponse(CoapCode.Changed);
     }
 
+    /// <summary>Whether a Bootstrap-Write to /0/x leaves Bootstrap-Server (/0/x/1) true: it rewrites the bootstrap account itself.</summary>
+    private static bool KeepsBootstrapFlag(Lwm2mPath path, List<Lwm2mRecord> records)
+    {
+        if (path.Length >= 3 && path.ResourceId != Objects.SecurityObject.BootstrapServer)
+        {
+            return true;   // another resource of the instance: the flag is untouched
+        }
+
+        return records.Any(r => r.Path.Length >= 3 && r.Path.ResourceId == Objects.SecurityObject.BootstrapServer &&
+            r.Value.Type == ResourceType.Boolean && r.Value.AsBoolean());
+    }
+
     private CoapResponse Post(CoapRequestContext request, Lwm2mPath path)
     {
-        if (path.IsResource && _model.GetObject(path.ObjectId)?.GetResource(path.ResourceId) is { IsExecutable: true })
+        // POST on a resource is Execute, except a Partial Update that adds instances to a
+        // multiple resource (it carries a Content-Format). Everything else goes to Execute so that a
+        // resource that cannot be executed answers 4.05 and one that does not exist 4.04, never 4.00.
+        if (path.IsResource && !(_model.GetObject(path.ObjectId)?.GetResource(path.ResourceId) is { IsExecutable: false, Multiple: true } && request.ContentFormat is not null))
         {
             if (Origin != Lwm2mOrigin.DeviceManagement)
             {

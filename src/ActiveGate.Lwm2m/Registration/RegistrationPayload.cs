@@ -5,7 +5,7 @@ namespace ActiveGate.Lwm2m.Registration;
 
 /// <summary>
 /// The CoRE link payload of Register/Update (Core TS 6.2.1): <c>&lt;/&gt;;rt="oma.lwm2m";ct=110</c>
-/// then every object (with <c>ver=</c> when not 1.0) and instance, except the Security object.
+/// then every object (with <c>ver=</c> when not 1.0, see <see cref="Lwm2mVersion.Announced"/>) and instance, except the Security object.
 /// </summary>
 public static class RegistrationPayload
 {
@@ -21,12 +21,13 @@ public static class RegistrationPayload
                 continue;   // Security and OSCORE hold credentials: never announced.
             }
 
-            if (instances.Count == 0 || definition.ObjectVersion != "1.0")
+            string version = Lwm2mVersion.Announced(definition);
+            if (instances.Count == 0 || version != "1.0")
             {
                 writer.Link("/" + definition.Id);
-                if (definition.ObjectVersion != "1.0")
+                if (version != "1.0")
                 {
-                    writer.Attribute("ver", definition.ObjectVersion);
+                    writer.Attribute("ver", version);
                 }
             }
 

@@ -71,7 +71,7 @@ public sealed class AttributeTests
         Assert.Contains("</3/0/11>;dim=1", links, StringComparison.Ordinal);
         Assert.Contains("</3/0/13>;pmin=10;pmax=60", links, StringComparison.Ordinal);
         string bs = DiscoverWriter.BootstrapDiscover(t.Model, Lwm2mPath.Root);
-        Assert.StartsWith("</>;lwm2m=1.1,</0>;ver=1.2,</0/0>;ssid=101;uri=\"coap://127.0.0.1:5683\",</0/1>;uri=", bs, StringComparison.Ordinal);
+        Assert.StartsWith("</>;lwm2m=1.1,</0>;ver=1.1,</0/0>;ssid=101;uri=\"coap://127.0.0.1:5683\",</0/1>;uri=", bs, StringComparison.Ordinal);
         Assert.Contains("</1/0>;ssid=101", bs, StringComparison.Ordinal);
     }
 }

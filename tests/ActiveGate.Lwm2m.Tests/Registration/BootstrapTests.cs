@@ -35,7 +35,7 @@ public sealed class BootstrapTests : IAsyncDisposable
     {
         Assert.Equal(CoapCode.Deleted, (await _bootstrap.SendAsync(CoapCode.Delete, "/")).Code);
         var discover = await _bootstrap.SendAsync(CoapCode.Get, "/", accept: Lwm2mContentFormat.LinkFormat);
-        Assert.StartsWith("</>;lwm2m=1.1,</0>;ver=1.2,</0/1>;uri=", discover.PayloadAsString, StringComparison.Ordinal);
+        Assert.StartsWith("</>;lwm2m=1.1,</0>;ver=1.1,</0/1>;uri=", discover.PayloadAsString, StringComparison.Ordinal);
         Assert.Equal(CoapCode.MethodNotAllowed, (await _bootstrap.SendAsync(CoapCode.Get, "/3/0")).Code);
 
         var account = Json($$"""[{"bn":"/0/5/","n":"0","vs":"{{_management.Uri}}"},{"n":"1","vb":false},{"n":"2","v":3},{"n":"10","v":7}]""");

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using ActiveGate.Coap.Stack;
 using ActiveGate.Lwm2m.ContentFormats;
 using ActiveGate.Lwm2m.Model;
 using ActiveGate.Lwm2m.Registration;
@@ -103,15 +104,28 @@ public sealed class LibcoapInteropTests : IAsyncLifetime
     [InlineData(Lwm2mContentFormat.SenmlCbor)]
     public async Task Coap_client_reads_device_object_from_our_client(ushort format)
     {
-        await using var server = new ScriptedLwm2mServer();
-        await using var client = Client(server.Uri);
+        // The client answers its server's address and port only, so libcoap reads from there: it is
+        // the server here. Register waits unanswered meanwhile (first retransmission after 10 s).
+        int serverPort = FreeUdpPortPair();
+        await using var client = new Lwm2mClient(
+            new Lwm2mClientOptions
+            {
+                Endpoint = "urn:dev:ops:activegate-libcoap",
+                ServerUri = new Uri($"coap://127.0.0.1:{serverPort}"),
+                WatchAddressChanges = false,
+                Device = TestModel.Info,
+                StateDirectory = _dir,
+                RequestTimeout = TimeSpan.FromSeconds(60),
+                TransmissionParameters = CoapTransmissionParameters.Default with { AckTimeout = TimeSpan.FromSeconds(10) },
+            },
+            network: new TestModel.FakeNetwork(),
+            memory: new TestModel.FixedMemory());
         await client.StartAsync();
-        await server.NextAsync("register");
         await Lwm2mClientTests.WaitForAsync(() => client.LocalEndPoint is not null);
         int port = ((IPEndPoint)client.LocalEndPoint!).Port;
         Directory.CreateDirectory(_dir);
         string output = Path.Combine(_dir, "payload.bin");
-        var (exit, error) = await RunAsync("coap-client-notls", $"-m get -A {format} -B 10 -o {output} coap://127.0.0.1:{port}/3/0");
+        var (exit, error) = await RunAsync("coap-client-notls", $"-m get -A {format} -B 5 -a 127.0.0.1 -p {serverPort} -o {output} coap://127.0.0.1:{port}/3/0");
         Assert.True(exit == 0, error);
         byte[] payload = await File.ReadAllBytesAsync(output);
         var codec = new Lwm2mCodec(client.Model);

@@ -67,7 +67,7 @@ public sealed class Lwm2mClientTests : IAsyncLifetime
         var register = await _server.NextAsync("register");
         Assert.Equal(["ep=urn:dev:test-2", "lt=120", "lwm2m=1.1", "b=U"], register.Query);
         Assert.Equal(Lwm2mContentFormat.LinkFormat, register.ContentFormat);
-        Assert.StartsWith("</>;rt=\"oma.lwm2m\";ct=110,</1>;ver=1.2,</1/0>,</3>;ver=1.2,</3/0>,</4>;ver=1.3,</4/0>", register.Payload, StringComparison.Ordinal);
+        Assert.StartsWith("</>;rt=\"oma.lwm2m\";ct=110,</1>;ver=1.1,</1/0>,</3>;ver=1.2,</3/0>,</4>;ver=1.3,</4/0>", register.Payload, StringComparison.Ordinal);
         Assert.DoesNotContain("</0", register.Payload, StringComparison.Ordinal);
         await WaitForAsync(() => client.Status.State == Lwm2mClientState.Registered);
         Assert.StartsWith("/rd/c", client.Status.Location, StringComparison.Ordinal);
