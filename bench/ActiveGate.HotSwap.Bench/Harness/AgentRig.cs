@@ -42,7 +42,7 @@ public sealed class AgentRig : IAsyncDisposable
     public string AgentLogPath => Path.Combine(WorkDirectory, "agent.log");
 
     public static async Task<AgentRig> StartAsync(string agentBinary, string simulatorBinary, string workDirectory, PlatformAddress first,
-        int plugs, int dins, double reportIntervalSeconds, CancellationToken cancellationToken)
+        int plugs, int dins, double reportIntervalSeconds, IReadOnlyDictionary<string, string> extraEnvironment, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(workDirectory);
         string pty = Path.Combine(workDirectory, "radio.pty");
@@ -72,6 +72,12 @@ public sealed class AgentRig : IAsyncDisposable
             ["ACTIVEGATE__Upstream__CseId"] = first.CseId,
             ["ACTIVEGATE__Upstream__CseName"] = first.CseName,
         };
+        // What the swap driver needs the agent to have (e.g. the LwM2M server to register with).
+        foreach ((string key, string value) in extraEnvironment)
+        {
+            environment[key] = value;
+        }
+
         foreach (string dir in (string[])["state", "run", "etc"])
         {
             Directory.CreateDirectory(Path.Combine(workDirectory, dir));

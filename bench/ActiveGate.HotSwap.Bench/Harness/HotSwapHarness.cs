@@ -38,8 +38,15 @@ public static class HotSwapHarness
             Console.WriteLine(Inv($"hot swap: {o.Swaps} swaps every {o.IntervalSeconds} s{(o.Fresh ? " to a fresh CSE each" : " between A and B")}; link RTT {o.RttMs} ms, ") +
                 (o.BandwidthMbit > 0 ? Inv($"{o.BandwidthMbit} Mbit/s") : "no bandwidth cap") + (o.ModelHandshake ? ", +1 RTT per new connection" : "") +
                 Inv($"; {o.Devices} devices ({o.Dins} DIN + {o.Plugs} plugs), a reading per channel every {o.EffectiveReportInterval:0.###} s; {o.Binding}"));
-            await using AgentRig rig = await AgentRig.StartAsync(agentBinary, simulatorBinary, work, a.Address, o.Plugs, o.Dins, o.EffectiveReportInterval, cancellationToken);
-            await using ISwapDriver driver = o.Driver == "restart" ? new RestartSwapDriver(rig) : new CliSwapDriver(agentBinary, o.Service, rig.Environment);
+            // The LwM2M server must exist before the agent starts: the agent registers with it at start.
+            await using Lwm2mSwapDriver? lwm2m = o.Driver == "lwm2m" ? new Lwm2mSwapDriver(o.Service) : null;
+            var agentEnvironment = new Dictionary<string, string>(lwm2m?.AgentEnvironment ?? new Dictionary<string, string>())
+            {
+                // The CSEs keep every reading (not the last mni = 100 per container), so the final union is complete.
+                ["ACTIVEGATE__Upstream__ReadingsMaxInstances"] = "1000000",
+            };
+            await using AgentRig rig = await AgentRig.StartAsync(agentBinary, simulatorBinary, work, a.Address, o.Plugs, o.Dins, o.EffectiveReportInterval, agentEnvironment, cancellationToken);
+            await using ISwapDriver driver = (ISwapDriver?)lwm2m ?? (o.Driver == "restart" ? new RestartSwapDriver(rig) : new CliSwapDriver(agentBinary, o.Service, rig.Environment));
             Console.WriteLine($"driver: {driver.Description}; agent logs in {work}");
 
             DateTimeOffset started = tp.GetUtcNow();
@@ -66,6 +73,11 @@ public static class HotSwapHarness
             while ((seen = ChannelsReporting(a)) < channels && tp.GetUtcNow() - started < o.StartupTimeout && !rig.AgentExited)
             {
                 await Task.Delay(500, cancellationToken);
+            }
+
+            if (lwm2m is not null)
+            {
+                await lwm2m.WaitForRegistrationAsync(o.StartupTimeout, cancellationToken);
             }
 
             DateTimeOffset origin = tp.GetUtcNow();
@@ -105,6 +117,12 @@ public static class HotSwapHarness
             }
 
             DateTimeOffset end = tp.GetUtcNow();
+            if (lwm2m is not null)
+            {
+                // The agent's own view of the last swap (a failed swap shows here, not in the 2.04).
+                Console.WriteLine("policy /26241/0 at the end: " + await lwm2m.DescribeStateAsync(cancellationToken));
+            }
+
             await rig.StopDevicesAsync();
             OutboxCounters? counters = await DrainAsync(rig, o.DrainTimeout, cancellationToken);
             Report(o, platforms, swaps, counters, rig.AgentStarts, origin, end, failure);
