@@ -123,6 +123,11 @@ public static class HotSwapHarness
                 Console.WriteLine("policy /26241/0 at the end: " + await lwm2m.DescribeStateAsync(cancellationToken));
             }
 
+            if (o.Driver != "restart")
+            {
+                Console.WriteLine(await rig.UpstreamHistoryAsync(v => Stats.Summarize(v.Where(x => !double.IsNaN(x))).ToString(), cancellationToken) ?? "activegate upstream --json did not answer");
+            }
+
             await rig.StopDevicesAsync();
             OutboxCounters? counters = await DrainAsync(rig, o.DrainTimeout, cancellationToken);
             Report(o, platforms, swaps, counters, rig.AgentStarts, origin, end, failure);
@@ -221,6 +226,8 @@ public static class HotSwapHarness
             from, end, lanes, [.. swaps.Select(s => s.AckAt)], bin);
         string csv = Path.Combine(o.OutDirectory, "swaps.csv");
         File.WriteAllText(csv, Csv(results, origin));
+        // Every exchange, for finding where a slow swap's time went (which request waited for which).
+        File.WriteAllText(Path.Combine(o.OutDirectory, "exchanges.csv"), ExchangesCsv(platforms, origin));
         Console.WriteLine(TimelineSvg.Summary(from, end, lanes, TimeSpan.FromSeconds(1)));
         Console.WriteLine($"timeline: {Path.GetFullPath(svg)}; per swap: {Path.GetFullPath(csv)}");
     }
@@ -251,6 +258,20 @@ public static class HotSwapHarness
         {
             sb.AppendLine(Inv($"{r.Swap.Index},{r.Swap.From},{r.Swap.To},{(r.Swap.AckAt - origin).TotalSeconds:0.000},{(r.Swap.AckAt - r.Swap.RequestedAt).TotalMilliseconds:0.0},") +
                 Inv($"{r.FirstReadingMs:0.0},{r.TreeCompleteMs:0.0},{r.TreeCreates},{r.SetupRequests},{r.RoundTrips},{r.NewConnections},{r.InFlightAtAck},{r.OldAcceptedAfterAck}"));
+        }
+
+        return sb.ToString();
+    }
+
+    private static string ExchangesCsv(List<TestPlatform> platforms, DateTimeOffset origin)
+    {
+        var sb = new StringBuilder("platform,flow,method,target,ty,rn,request_s,response_s,status,rsc\n");
+        foreach (TestPlatform p in platforms)
+        {
+            foreach (HttpExchange x in p.Recorder.Exchanges.OrderBy(x => x.RequestAt))
+            {
+                sb.AppendLine(Inv($"{p.Name},{x.Flow},{x.Method},{x.Target.Split('?')[0]},{x.ResourceType},{x.ResourceName},{(x.RequestAt - origin).TotalSeconds:0.0000},{(x.ResponseAt - origin).TotalSeconds:0.0000},{x.Status},{x.Rsc}"));
+            }
         }
 
         return sb.ToString();

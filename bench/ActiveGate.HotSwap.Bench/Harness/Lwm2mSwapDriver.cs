@@ -40,7 +40,8 @@ public sealed class Lwm2mSwapDriver : ISwapDriver
     {
         string Read(CoapResponse r) => r.Code == CoapCode.Content ? r.PayloadAsString : $"({r.Code})";
         string state = Read(await _server.ReadAsync($"/{PolicyObject}/0/8", accept: 0, ct: cancellationToken));
-        string reason = Read(await _server.ReadAsync($"/{PolicyObject}/0/9", accept: 0, ct: cancellationToken));
+        CoapResponse reasonRead = await _server.ReadAsync($"/{PolicyObject}/0/9", accept: 0, ct: cancellationToken);
+        string reason = reasonRead.Code == CoapCode.Content ? reasonRead.PayloadAsString : ""; // 4.04 while there is no reason
         string switches = Read(await _server.ReadAsync($"/{PolicyObject}/0/12", accept: 0, ct: cancellationToken));
         return $"state {state}, switch count {switches}" + (string.IsNullOrWhiteSpace(reason) ? "" : $", reason: {reason}");
     }

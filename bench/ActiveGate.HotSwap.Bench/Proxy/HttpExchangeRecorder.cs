@@ -33,7 +33,7 @@ public sealed record HttpExchange(
 /// on a connection), noting the oneM2M resource type and, for a CREATE, the resource name from the body. This is how
 /// the bench timestamps what a test CSE accepted without changing the CSE.
 /// </summary>
-public sealed class HttpExchangeRecorder : ITrafficObserver
+public sealed class HttpExchangeRecorder : IExchangeRecorder
 {
     private readonly Lock _gate = new();
     private readonly Dictionary<long, FlowState> _flows = [];
