@@ -84,6 +84,8 @@ public static class HotSwapHarness
             Console.WriteLine(Inv($"{seen} of {channels} channels reporting at A {(origin - started).TotalSeconds:0.0} s after the agent started; warming up {o.WarmupSeconds} s"));
             await Task.Delay(TimeSpan.FromSeconds(o.WarmupSeconds), cancellationToken);
 
+            Console.WriteLine($"load average (1, 5, 15 min) at the first swap: {LoadSampler.Now()}");
+            await using var load = new LoadSampler(TimeSpan.FromSeconds(5));
             var swaps = new List<SwapRecord>();
             TestPlatform current = a;
             string? failure = null;
@@ -117,6 +119,7 @@ public static class HotSwapHarness
             }
 
             DateTimeOffset end = tp.GetUtcNow();
+            Console.WriteLine(load.Summary());
             if (lwm2m is not null)
             {
                 // The agent's own view of the last swap (a failed swap shows here, not in the 2.04).
