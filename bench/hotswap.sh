@@ -4,7 +4,7 @@
 # swap's acknowledgement to the first reading accepted by the new platform (median, p99), until the new resource tree
 # is complete, requests and round trips per swap, readings in flight, lost and duplicated readings, and writes a
 # timeline SVG and a per-swap CSV to artifacts/hotswap/.
-#   bench/hotswap.sh [--rtt MS] [--devices N] [--bandwidth MBIT] [--swaps N] [--fresh] [--driver cli|restart] ...
+#   bench/hotswap.sh [--rtt MS] [--devices N] [--bandwidth MBIT] [--swaps N] [--fresh] [--driver lwm2m|cli|restart] [--binding http|coap] ...
 #   bench/hotswap.sh selftest      the delay proxy checked against its settings (~15 s)
 #   bench/hotswap.sh --help        all options
 set -euo pipefail

@@ -42,7 +42,7 @@ public sealed class AgentRig : IAsyncDisposable
     public string AgentLogPath => Path.Combine(WorkDirectory, "agent.log");
 
     public static async Task<AgentRig> StartAsync(string agentBinary, string simulatorBinary, string workDirectory, PlatformAddress first,
-        int plugs, int dins, double reportIntervalSeconds, CancellationToken cancellationToken)
+        int plugs, int dins, double reportIntervalSeconds, IReadOnlyDictionary<string, string> extraEnvironment, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(workDirectory);
         string pty = Path.Combine(workDirectory, "radio.pty");
@@ -72,6 +72,12 @@ public sealed class AgentRig : IAsyncDisposable
             ["ACTIVEGATE__Upstream__CseId"] = first.CseId,
             ["ACTIVEGATE__Upstream__CseName"] = first.CseName,
         };
+        // What the swap driver needs the agent to have (e.g. the LwM2M server to register with).
+        foreach ((string key, string value) in extraEnvironment)
+        {
+            environment[key] = value;
+        }
+
         foreach (string dir in (string[])["state", "run", "etc"])
         {
             Directory.CreateDirectory(Path.Combine(workDirectory, dir));
@@ -126,18 +132,8 @@ public sealed class AgentRig : IAsyncDisposable
     /// <summary>The agent's outbox counters, or null if the CLI did not answer.</summary>
     public async Task<OutboxCounters?> OutboxAsync(CancellationToken cancellationToken)
     {
-        var psi = new ProcessStartInfo(AgentBinary) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = WorkDirectory };
-        psi.ArgumentList.Add("outbox");
-        psi.ArgumentList.Add("--json");
-        foreach ((string key, string value) in Environment)
-        {
-            psi.Environment[key] = value;
-        }
-
-        using Process p = Process.Start(psi)!;
-        string output = await p.StandardOutput.ReadToEndAsync(cancellationToken);
-        await p.WaitForExitAsync(cancellationToken);
-        if (p.ExitCode != 0)
+        string? output = await CliJsonAsync("outbox", cancellationToken);
+        if (output is null)
         {
             return null;
         }
@@ -153,6 +149,56 @@ public sealed class AgentRig : IAsyncDisposable
         {
             return null;
         }
+    }
+
+    /// <summary>
+    /// The agent's own account of its swaps (<c>activegate upstream --json</c>, each service's history): outcomes, and
+    /// switchMs / firstReadingMs / roundTrips summarised, to set beside what the proxies saw. Null if the CLI did not answer.
+    /// </summary>
+    public async Task<string?> UpstreamHistoryAsync(Func<IEnumerable<double>, string> summarize, CancellationToken cancellationToken)
+    {
+        string? output = await CliJsonAsync("upstream", cancellationToken);
+        if (output is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            using var doc = JsonDocument.Parse(output);
+            var lines = new List<string>();
+            foreach (JsonElement service in doc.RootElement.GetProperty("services").EnumerateArray())
+            {
+                JsonElement[] history = [.. service.GetProperty("history").EnumerateArray()];
+                IEnumerable<double> Field(string name) => history.Select(h => h.TryGetProperty(name, out JsonElement v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : double.NaN);
+                string outcomes = string.Join(", ", history.GroupBy(h => h.GetProperty("outcome").ToString()).Select(g => $"{g.Key} {g.Count()}"));
+                lines.Add($"agent's own view, service {service.GetProperty("name")} (switches {service.GetProperty("switches")}, last {history.Length} in its history: {outcomes}): " +
+                    $"switchMs {summarize(Field("switchMs"))}; firstReadingMs (from the policy's arrival) {summarize(Field("firstReadingMs"))}; " +
+                    $"requests {summarize(Field("requests"))}; roundTrips {summarize(Field("roundTrips"))}; readingsInFlight {summarize(Field("readingsInFlight"))}");
+            }
+
+            return string.Join('\n', lines);
+        }
+        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            return $"(activegate upstream --json not understood: {ex.Message})";
+        }
+    }
+
+    private async Task<string?> CliJsonAsync(string command, CancellationToken cancellationToken)
+    {
+        var psi = new ProcessStartInfo(AgentBinary) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = WorkDirectory };
+        psi.ArgumentList.Add(command);
+        psi.ArgumentList.Add("--json");
+        foreach ((string key, string value) in Environment)
+        {
+            psi.Environment[key] = value;
+        }
+
+        using Process p = Process.Start(psi)!;
+        string output = await p.StandardOutput.ReadToEndAsync(cancellationToken);
+        await p.WaitForExitAsync(cancellationToken);
+        return p.ExitCode == 0 ? output : null;
     }
 
     /// <summary>

@@ -15,11 +15,12 @@ public sealed record HarnessOptions
           --report-interval S    simulator's notification period per channel             default 0.2 (x devices/5 above 5)
           --warmup S             readings to platform A before the first swap            default 5
           --fresh                every swap goes to a new, empty CSE (lanes A/B alternate), so each builds a tree
-          --driver cli|restart   cli: `activegate upstream switch SERVICE URL` (provisional, see CliSwapDriver);
-                                 restart: restart the agent with the new Upstream (baseline)   default cli
-          --service NAME         SERVICE argument of the cli driver                      default onem2m
+          --driver lwm2m|cli|restart   lwm2m: a scripted LwM2M server writes /26241/0, ack = its 2.04;
+                                 cli: `activegate upstream switch SERVICE URL`;
+                                 restart: restart the agent with the new Upstream (baseline)   default lwm2m
+          --service NAME         the upstream service swapped (policy resource 0, cli SERVICE)  default readings
           --no-handshake         do not add one RTT for each new TCP connection
-          --binding http|coap    oneM2M binding to the CSEs (coap: not yet)               default http
+          --binding http|coap    oneM2M binding to the CSEs (coap: CoAP front of the CSEs)  default http
           --out DIR              timeline.svg, swaps.csv                                  default artifacts/hotswap
           --agent PATH, --simulator PATH   the binaries (bench/hotswap.sh passes the built ones)
           --drain S              after the devices stop, wait up to S s for the outbox to empty   default 60
@@ -42,9 +43,9 @@ public sealed record HarnessOptions
 
     public bool Fresh { get; init; }
 
-    public string Driver { get; init; } = "cli";
+    public string Driver { get; init; } = "lwm2m";
 
-    public string Service { get; init; } = "onem2m";
+    public string Service { get; init; } = "readings";
 
     public bool ModelHandshake { get; init; } = true;
 
@@ -86,7 +87,7 @@ public sealed record HarnessOptions
                 "--report-interval" => o with { ReportIntervalSeconds = Number() },
                 "--warmup" => o with { WarmupSeconds = Number() },
                 "--fresh" => o with { Fresh = true },
-                "--driver" => o with { Driver = Value() is "cli" or "restart" ? args[i] : throw new ArgumentException("--driver cli|restart") },
+                "--driver" => o with { Driver = Value() is "lwm2m" or "cli" or "restart" ? args[i] : throw new ArgumentException("--driver lwm2m|cli|restart") },
                 "--service" => o with { Service = Value() },
                 "--no-handshake" => o with { ModelHandshake = false },
                 "--binding" => o with { Binding = Enum.Parse<PlatformBinding>(Value(), ignoreCase: true) },

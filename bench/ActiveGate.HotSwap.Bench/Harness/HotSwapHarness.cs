@@ -38,8 +38,15 @@ public static class HotSwapHarness
             Console.WriteLine(Inv($"hot swap: {o.Swaps} swaps every {o.IntervalSeconds} s{(o.Fresh ? " to a fresh CSE each" : " between A and B")}; link RTT {o.RttMs} ms, ") +
                 (o.BandwidthMbit > 0 ? Inv($"{o.BandwidthMbit} Mbit/s") : "no bandwidth cap") + (o.ModelHandshake ? ", +1 RTT per new connection" : "") +
                 Inv($"; {o.Devices} devices ({o.Dins} DIN + {o.Plugs} plugs), a reading per channel every {o.EffectiveReportInterval:0.###} s; {o.Binding}"));
-            await using AgentRig rig = await AgentRig.StartAsync(agentBinary, simulatorBinary, work, a.Address, o.Plugs, o.Dins, o.EffectiveReportInterval, cancellationToken);
-            await using ISwapDriver driver = o.Driver == "restart" ? new RestartSwapDriver(rig) : new CliSwapDriver(agentBinary, o.Service, rig.Environment);
+            // The LwM2M server must exist before the agent starts: the agent registers with it at start.
+            await using Lwm2mSwapDriver? lwm2m = o.Driver == "lwm2m" ? new Lwm2mSwapDriver(o.Service) : null;
+            var agentEnvironment = new Dictionary<string, string>(lwm2m?.AgentEnvironment ?? new Dictionary<string, string>())
+            {
+                // The CSEs keep every reading (not the last mni = 100 per container), so the final union is complete.
+                ["ACTIVEGATE__Upstream__ReadingsMaxInstances"] = "1000000",
+            };
+            await using AgentRig rig = await AgentRig.StartAsync(agentBinary, simulatorBinary, work, a.Address, o.Plugs, o.Dins, o.EffectiveReportInterval, agentEnvironment, cancellationToken);
+            await using ISwapDriver driver = (ISwapDriver?)lwm2m ?? (o.Driver == "restart" ? new RestartSwapDriver(rig) : new CliSwapDriver(agentBinary, o.Service, rig.Environment));
             Console.WriteLine($"driver: {driver.Description}; agent logs in {work}");
 
             DateTimeOffset started = tp.GetUtcNow();
@@ -68,10 +75,17 @@ public static class HotSwapHarness
                 await Task.Delay(500, cancellationToken);
             }
 
+            if (lwm2m is not null)
+            {
+                await lwm2m.WaitForRegistrationAsync(o.StartupTimeout, cancellationToken);
+            }
+
             DateTimeOffset origin = tp.GetUtcNow();
             Console.WriteLine(Inv($"{seen} of {channels} channels reporting at A {(origin - started).TotalSeconds:0.0} s after the agent started; warming up {o.WarmupSeconds} s"));
             await Task.Delay(TimeSpan.FromSeconds(o.WarmupSeconds), cancellationToken);
 
+            Console.WriteLine($"load average (1, 5, 15 min) at the first swap: {LoadSampler.Now()}");
+            await using var load = new LoadSampler(TimeSpan.FromSeconds(5));
             var swaps = new List<SwapRecord>();
             TestPlatform current = a;
             string? failure = null;
@@ -105,6 +119,18 @@ public static class HotSwapHarness
             }
 
             DateTimeOffset end = tp.GetUtcNow();
+            Console.WriteLine(load.Summary());
+            if (lwm2m is not null)
+            {
+                // The agent's own view of the last swap (a failed swap shows here, not in the 2.04).
+                Console.WriteLine("policy /26241/0 at the end: " + await lwm2m.DescribeStateAsync(cancellationToken));
+            }
+
+            if (o.Driver != "restart")
+            {
+                Console.WriteLine(await rig.UpstreamHistoryAsync(v => Stats.Summarize(v.Where(x => !double.IsNaN(x))).ToString(), cancellationToken) ?? "activegate upstream --json did not answer");
+            }
+
             await rig.StopDevicesAsync();
             OutboxCounters? counters = await DrainAsync(rig, o.DrainTimeout, cancellationToken);
             Report(o, platforms, swaps, counters, rig.AgentStarts, origin, end, failure);
@@ -203,6 +229,8 @@ public static class HotSwapHarness
             from, end, lanes, [.. swaps.Select(s => s.AckAt)], bin);
         string csv = Path.Combine(o.OutDirectory, "swaps.csv");
         File.WriteAllText(csv, Csv(results, origin));
+        // Every exchange, for finding where a slow swap's time went (which request waited for which).
+        File.WriteAllText(Path.Combine(o.OutDirectory, "exchanges.csv"), ExchangesCsv(platforms, origin));
         Console.WriteLine(TimelineSvg.Summary(from, end, lanes, TimeSpan.FromSeconds(1)));
         Console.WriteLine($"timeline: {Path.GetFullPath(svg)}; per swap: {Path.GetFullPath(csv)}");
     }
@@ -233,6 +261,20 @@ public static class HotSwapHarness
         {
             sb.AppendLine(Inv($"{r.Swap.Index},{r.Swap.From},{r.Swap.To},{(r.Swap.AckAt - origin).TotalSeconds:0.000},{(r.Swap.AckAt - r.Swap.RequestedAt).TotalMilliseconds:0.0},") +
                 Inv($"{r.FirstReadingMs:0.0},{r.TreeCompleteMs:0.0},{r.TreeCreates},{r.SetupRequests},{r.RoundTrips},{r.NewConnections},{r.InFlightAtAck},{r.OldAcceptedAfterAck}"));
+        }
+
+        return sb.ToString();
+    }
+
+    private static string ExchangesCsv(List<TestPlatform> platforms, DateTimeOffset origin)
+    {
+        var sb = new StringBuilder("platform,flow,method,target,ty,rn,request_s,response_s,status,rsc\n");
+        foreach (TestPlatform p in platforms)
+        {
+            foreach (HttpExchange x in p.Recorder.Exchanges.OrderBy(x => x.RequestAt))
+            {
+                sb.AppendLine(Inv($"{p.Name},{x.Flow},{x.Method},{x.Target.Split('?')[0]},{x.ResourceType},{x.ResourceName},{(x.RequestAt - origin).TotalSeconds:0.0000},{(x.ResponseAt - origin).TotalSeconds:0.0000},{x.Status},{x.Rsc}"));
+            }
         }
 
         return sb.ToString();

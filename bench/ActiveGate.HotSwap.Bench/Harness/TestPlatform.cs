@@ -9,7 +9,7 @@ public enum PlatformBinding
 {
     Http,
 
-    /// <summary>Not yet: the test CSE has no CoAP front. See <see cref="TestPlatform.Start"/>.</summary>
+    /// <summary>The test CSE's CoAP front behind a <see cref="UdpLatencyProxy"/>, recorded by a <see cref="CoapExchangeRecorder"/>.</summary>
     Coap,
 }
 
@@ -21,16 +21,18 @@ public enum PlatformBinding
 public sealed class TestPlatform : IAsyncDisposable
 {
     private readonly TestCse _cse;
-    private readonly LatencyProxy _proxy;
+    private readonly IAsyncDisposable _proxy;
+    private readonly TrafficLog _log;
 
-    private TestPlatform(string name, string lane, TestCse cse, LatencyProxy proxy, HttpExchangeRecorder recorder)
+    private TestPlatform(string name, string lane, TestCse cse, IAsyncDisposable proxy, TrafficLog log, Uri upstream, IExchangeRecorder recorder)
     {
         Name = name;
         Lane = lane;
         _cse = cse;
         _proxy = proxy;
+        _log = log;
         Recorder = recorder;
-        Address = new PlatformAddress(new Uri($"http://127.0.0.1:{proxy.Port}/"), cse.CseId, cse.CseBaseName);
+        Address = new PlatformAddress(upstream, cse.CseId, cse.CseBaseName);
     }
 
     public string Name { get; }
@@ -41,28 +43,28 @@ public sealed class TestPlatform : IAsyncDisposable
     /// <summary>What the agent is told: the proxy's address and the CSE's identity.</summary>
     public PlatformAddress Address { get; }
 
-    public HttpExchangeRecorder Recorder { get; }
+    public IExchangeRecorder Recorder { get; }
 
-    public TrafficStats Traffic => _proxy.Log.Snapshot();
+    public TrafficStats Traffic => _log.Snapshot();
 
     /// <summary>What the CSE rejected as a protocol violation (expected empty).</summary>
     public IReadOnlyList<string> Violations => _cse.Violations;
 
     public static TestPlatform Start(string name, string lane, PlatformBinding binding, LatencyProxyOptions link)
     {
-        if (binding == PlatformBinding.Coap)
-        {
-            // SEAM: when TestCse gains a CoAP front, start it here behind a UdpLatencyProxy (same options) and record
-            // its exchanges with a CoAP observer (a CREATE is a POST with the ty option, TS-0008 §6.2.2.2); the rest of
-            // the harness only needs Address (coap://…), the exchanges and ReadingNames.
-            throw new NotSupportedException("the test CSE has no CoAP binding yet; use --binding http");
-        }
-
         // No request log (it grows without bound over a long run), no notifications (the agent's commands are not measured).
         TestCse cse = TestCse.Start(new TestCseOptions { RequestLogCapacity = 0, DeliverNotifications = false });
+        if (binding == PlatformBinding.Coap)
+        {
+            // The CSE's CoAP front (UDP) behind the same link; the recorder pairs CoAP requests and responses by token.
+            var coapRecorder = new CoapExchangeRecorder();
+            var udp = new UdpLatencyProxy(new IPEndPoint(IPAddress.Loopback, cse.CoapPort), link, coapRecorder);
+            return new TestPlatform(name, lane, cse, udp, udp.Log, new Uri($"coap://127.0.0.1:{udp.Port}/"), coapRecorder);
+        }
+
         var recorder = new HttpExchangeRecorder();
         var proxy = new LatencyProxy(new IPEndPoint(IPAddress.Loopback, cse.Port), link, recorder);
-        return new TestPlatform(name, lane, cse, proxy, recorder);
+        return new TestPlatform(name, lane, cse, proxy, proxy.Log, new Uri($"http://127.0.0.1:{proxy.Port}/"), recorder);
     }
 
     /// <summary>The names of every contentInstance stored (the agent names each reading uniquely: device-chN-sequence).</summary>

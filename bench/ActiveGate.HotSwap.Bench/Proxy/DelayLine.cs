@@ -83,12 +83,17 @@ internal sealed class DelayLine
 
                 try
                 {
-                    await _send(chunk.Buffer.AsMemory(0, chunk.Length), cancellationToken).ConfigureAwait(false);
+                    // Observed before it is written, not after: once written, the far side may answer, and that answer
+                    // may be observed by the other direction's task before this one's observer ran (seen under load:
+                    // a response arrived with no request waiting, was dropped, and every later exchange of that
+                    // connection was paired one off). Before the write, cause is always observed before effect.
                     DateTimeOffset at = _shaper.TimeProvider.GetUtcNow();
                     foreach (ITrafficObserver observer in _observers)
                     {
                         observer.OnData(_flow, _direction, at, chunk.Buffer.AsSpan(0, chunk.Length));
                     }
+
+                    await _send(chunk.Buffer.AsMemory(0, chunk.Length), cancellationToken).ConfigureAwait(false);
                 }
                 finally
                 {

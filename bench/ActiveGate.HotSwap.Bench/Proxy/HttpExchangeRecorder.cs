@@ -33,7 +33,7 @@ public sealed record HttpExchange(
 /// on a connection), noting the oneM2M resource type and, for a CREATE, the resource name from the body. This is how
 /// the bench timestamps what a test CSE accepted without changing the CSE.
 /// </summary>
-public sealed class HttpExchangeRecorder : ITrafficObserver
+public sealed class HttpExchangeRecorder : IExchangeRecorder
 {
     private readonly Lock _gate = new();
     private readonly Dictionary<long, FlowState> _flows = [];
@@ -96,10 +96,19 @@ public sealed class HttpExchangeRecorder : ITrafficObserver
         }
     }
 
+    /// <summary>Debugging the framing: with HOTSWAP_RAW_DIR set, every chunk is appended to DIR/flow-N.txt as it was delivered.</summary>
+    private static readonly string? s_rawDirectory = Environment.GetEnvironmentVariable("HOTSWAP_RAW_DIR");
+
     public void OnData(long flow, FlowDirection direction, DateTimeOffset at, ReadOnlySpan<byte> data)
     {
         lock (_gate)
         {
+            if (s_rawDirectory is not null)
+            {
+                File.AppendAllText(Path.Combine(s_rawDirectory, $"{GetHashCode():x}-flow-{flow}.txt"),
+                    $"\n=== {direction} {at:HH:mm:ss.ffff} {data.Length} bytes\n" + System.Text.Encoding.Latin1.GetString(data));
+            }
+
             if (!_flows.TryGetValue(flow, out FlowState? state))
             {
                 return;

@@ -36,6 +36,7 @@ internal static class ProxySelfTests
             ("quantiles", () => Task.FromResult(AnalysisSelfTests.Quantiles())),
             ("http framing, byte by byte", () => Task.FromResult(AnalysisSelfTests.HttpFraming())),
             ("swap analysis on synthetic records", () => Task.FromResult(AnalysisSelfTests.Swaps())),
+            ("coap exchanges, token pairing", () => Task.FromResult(CoapRecorderSelfTests.Pairing())),
         ];
         await WarmUpAsync();
         int failed = 0;
