@@ -38,12 +38,26 @@ public sealed class UpstreamPolicyStoreTests : IDisposable
         store.Save(7, s_log);
         store.Save(0, s_http with { Source = PolicySource.Operator }); // overwrite keeps the others
 
-        IReadOnlyDictionary<int, UpstreamPolicy> loaded = new UpstreamPolicyStore(File).Load(out string? problem); // "after a restart"
+        IReadOnlyDictionary<int, StoredPolicy> loaded = new UpstreamPolicyStore(File).Load(out string? problem); // "after a restart"
         Assert.Null(problem);
         Assert.Equal(3, loaded.Count);
-        Assert.Equal(s_http with { Source = PolicySource.Operator }, loaded[0]);
-        Assert.Equal(s_coap, loaded[1]); // including rvi 2a and the IPv6 literal
-        Assert.Equal(s_log, loaded[7]);
+        Assert.Equal(s_http with { Source = PolicySource.Operator }, loaded[0].Policy);
+        Assert.Equal(s_coap, loaded[1].Policy); // including rvi 2a and the IPv6 literal
+        Assert.Equal(s_log, loaded[7].Policy);
+    }
+
+    [Fact]
+    public void The_policy_in_force_is_kept_beside_a_pending_one_until_the_switch()
+    {
+        var store = new UpstreamPolicyStore(File);
+        store.Save(0, s_coap, inForce: s_http);
+        StoredPolicy pending = new UpstreamPolicyStore(File).Load(out string? problem)[0];
+        Assert.Null(problem);
+        Assert.Equal(s_coap, pending.Policy);
+        Assert.Equal(s_http, pending.InForce);
+
+        store.Save(0, s_coap); // switched
+        Assert.Null(new UpstreamPolicyStore(File).Load(out _)[0].InForce);
     }
 
     [Fact]
@@ -56,7 +70,7 @@ public sealed class UpstreamPolicyStoreTests : IDisposable
 
         store.Save(0, s_http);
         Assert.True(System.IO.File.Exists(nested));
-        Assert.Equal(s_http, store.Load(out _)[0]);
+        Assert.Equal(s_http, store.Load(out _)[0].Policy);
     }
 
     public static TheoryData<string> Corrupt => new()
@@ -84,14 +98,14 @@ public sealed class UpstreamPolicyStoreTests : IDisposable
         System.IO.File.WriteAllText(File, content);
         var store = new UpstreamPolicyStore(File);
 
-        IReadOnlyDictionary<int, UpstreamPolicy> loaded = store.Load(out string? problem);
+        IReadOnlyDictionary<int, StoredPolicy> loaded = store.Load(out string? problem);
         Assert.Empty(loaded);
         Assert.NotNull(problem);
         Assert.Contains(File, problem, StringComparison.Ordinal); // a technician can find it
 
         // The next runtime write replaces the damaged file with a good one.
         store.Save(0, s_http);
-        Assert.Equal(s_http, store.Load(out problem)[0]);
+        Assert.Equal(s_http, store.Load(out problem)[0].Policy);
         Assert.Null(problem);
     }
 
@@ -118,7 +132,7 @@ public sealed class UpstreamPolicyStoreTests : IDisposable
         store.Save(1, s_coap);
 
         store.Remove(0);
-        IReadOnlyDictionary<int, UpstreamPolicy> left = store.Load(out string? problem);
+        IReadOnlyDictionary<int, StoredPolicy> left = store.Load(out string? problem);
         Assert.Null(problem);
         Assert.Equal([1], left.Keys);
 
@@ -147,9 +161,9 @@ public sealed class UpstreamPolicyStoreTests : IDisposable
 
         // Power cut after writing part of the next version: the rename never happened.
         System.IO.File.WriteAllText(File + ".tmp", "{\"services\": [{\"id\": 0, \"na");
-        IReadOnlyDictionary<int, UpstreamPolicy> loaded = new UpstreamPolicyStore(File).Load(out string? problem);
+        IReadOnlyDictionary<int, StoredPolicy> loaded = new UpstreamPolicyStore(File).Load(out string? problem);
         Assert.Null(problem);
-        Assert.Equal(s_http, loaded[0]);
+        Assert.Equal(s_http, loaded[0].Policy);
 
         // A crash before the first rename: only the temporary file exists, and it is not taken for the policy.
         string other = Path.Combine(_dir, "other.json");
