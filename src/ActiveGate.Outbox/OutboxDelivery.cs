@@ -22,6 +22,10 @@ public sealed class OutboxDelivery
     private CancellationTokenSource? _backoffCts;
     private volatile bool _retryRequested;
     private TaskCompletionSource _nudge = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    // Delivered beyond the acknowledged prefix (other channels went on while one failed). They are not sent again: after
+    // a swap that would store them at a second platform.
+    private readonly HashSet<long> _deliveredAhead = [];
     private readonly OutboxOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -102,7 +106,7 @@ public sealed class OutboxDelivery
                 {
                     try
                     {
-                        await _sender.SendAsync(batch, outcomes, sendCts.Token).ConfigureAwait(false);
+                        await SendAsync(batch, outcomes, sendCts.Token).ConfigureAwait(false);
                     }
                     catch (OperationCanceledException) when (sendCts.IsCancellationRequested)
                     {
@@ -207,6 +211,43 @@ public sealed class OutboxDelivery
         return true;
     }
 
+    /// <summary>Sends what of the batch was not delivered already (see _deliveredAhead); those count as delivered.</summary>
+    private async ValueTask SendAsync(List<OutboxEntry> batch, DeliveryOutcome[] outcomes, CancellationToken cancellationToken)
+    {
+        if (_deliveredAhead.Count == 0)
+        {
+            await _sender.SendAsync(batch, outcomes, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var rest = new List<OutboxEntry>(batch.Count);
+        var restIndex = new List<int>(batch.Count);
+        for (int i = 0; i < batch.Count; i++)
+        {
+            if (_deliveredAhead.Contains(batch[i].Sequence))
+            {
+                outcomes[i] = DeliveryOutcome.Delivered;
+            }
+            else
+            {
+                rest.Add(batch[i]);
+                restIndex.Add(i);
+            }
+        }
+
+        if (rest.Count == 0)
+        {
+            return;
+        }
+
+        var restOutcomes = new DeliveryOutcome[rest.Count];
+        await _sender.SendAsync(rest, restOutcomes, cancellationToken).ConfigureAwait(false);
+        for (int k = 0; k < rest.Count; k++)
+        {
+            outcomes[restIndex[k]] = restOutcomes[k];
+        }
+    }
+
     /// <summary>Acknowledges the handled prefix; returns false if the batch stopped at a failure.</summary>
     private bool Acknowledge(List<OutboxEntry> batch, DeliveryOutcome[] outcomes)
     {
@@ -232,6 +273,15 @@ public sealed class OutboxDelivery
         if (handled > 0)
         {
             _outbox.Acknowledge(batch[handled - 1].Sequence, delivered, rejected);
+            _deliveredAhead.RemoveWhere(sequence => sequence <= batch[handled - 1].Sequence);
+        }
+
+        for (int i = handled; i < batch.Count; i++)
+        {
+            if (outcomes[i] == DeliveryOutcome.Delivered)
+            {
+                _deliveredAhead.Add(batch[i].Sequence);
+            }
         }
 
         return handled == batch.Count;

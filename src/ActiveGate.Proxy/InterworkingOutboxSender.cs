@@ -23,6 +23,9 @@ public sealed class InterworkingOutboxSender : IOutboxSender
         _logger = logger ?? (ILogger)NullLogger.Instance;
     }
 
+    /// <summary>Once true, no further reading of a batch is started (see <see cref="OneM2mInterworking.DeliverBatchAsync"/>).</summary>
+    public Func<bool>? StopStarting { get; init; }
+
     /// <summary>The interworking's view of a record: the device as it was when read, and the reading named by the outbox sequence.</summary>
     public static bool TryMap(OutboxEntry entry, out DeviceDescriptor? device, out DeviceReading? reading)
     {
@@ -61,7 +64,7 @@ public sealed class InterworkingOutboxSender : IOutboxSender
             }
         }
 
-        ReadingDelivery?[] results = await _interworking.DeliverBatchAsync(readings, cancellationToken).ConfigureAwait(false);
+        ReadingDelivery?[] results = await _interworking.DeliverBatchAsync(readings, StopStarting, cancellationToken).ConfigureAwait(false);
         for (int k = 0; k < results.Length; k++)
         {
             outcomes[indexOf[k]] = results[k] switch

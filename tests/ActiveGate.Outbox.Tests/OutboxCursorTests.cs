@@ -250,3 +250,57 @@ public sealed class OutboxDeliveryStopTests : IDisposable
         }
     }
 }
+
+/// <summary>A batch that failed part way: what was delivered beyond the failure is not sent again.</summary>
+public sealed class OutboxDeliveryAheadTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public async Task Readings_delivered_beyond_a_failed_one_are_not_sent_again_only_the_failed_one_is()
+    {
+        var options = new OutboxOptions { Directory = _dir.Path, UnsafeSkipFsync = true, RetryInitialDelay = TimeSpan.FromMilliseconds(50) };
+        using var outbox = DurableOutbox.Open(options);
+        for (int i = 1; i <= 6; i++)
+        {
+            await outbox.AppendAsync(Encoding.UTF8.GetBytes($"r{i}"));
+        }
+
+        // First attempt: r3 fails (its channel's platform hiccups), the others are stored. After a swap, r4..r6 would be
+        // stored at a second platform if they were sent again.
+        var sender = new PartlyFailingSender(failOnce: 3);
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        Task run = new OutboxDelivery(outbox, sender, options).RunAsync(stop.Token);
+        while (outbox.DefaultCursor.Position < 6)
+        {
+            await Task.Delay(10, stop.Token);
+        }
+
+        await stop.CancelAsync();
+        await run;
+        Assert.Equal([1, 2, 3, 4, 5, 6, 3], sender.Sent);
+        Assert.Equal(6, outbox.GetStats().Delivered);
+    }
+
+    private sealed class PartlyFailingSender(long failOnce) : IOutboxSender
+    {
+        private bool _failed;
+
+        public List<long> Sent { get; } = [];
+
+        public ValueTask SendAsync(IReadOnlyList<OutboxEntry> batch, DeliveryOutcome[] outcomes, CancellationToken cancellationToken)
+        {
+            for (int i = 0; i < batch.Count; i++)
+            {
+                Sent.Add(batch[i].Sequence);
+                bool fail = batch[i].Sequence == failOnce && !_failed;
+                _failed |= fail;
+                outcomes[i] = fail ? DeliveryOutcome.RetryLater : DeliveryOutcome.Delivered;
+            }
+
+            return ValueTask.CompletedTask;
+        }
+    }
+}

@@ -673,12 +673,20 @@ public sealed class OneM2mInterworking : IDisposable
         return r;
     }
 
+    /// <summary>Delivers readings; see the overload with <c>stopStarting</c>.</summary>
+    public Task<ReadingDelivery?[]> DeliverBatchAsync(IReadOnlyList<DeviceReading> readings, CancellationToken cancellationToken = default)
+        => DeliverBatchAsync(readings, null, cancellationToken);
+
     /// <summary>
     /// Delivers readings in order per (device, channel), different channels in parallel (bounded by
     /// <see cref="InterworkingOptions.MaxParallelChannels"/>). A channel stops at its first retryable failure; its
     /// later readings stay null (not attempted). Returns the outcome per input index.
     /// </summary>
-    public async Task<ReadingDelivery?[]> DeliverBatchAsync(IReadOnlyList<DeviceReading> readings, CancellationToken cancellationToken = default)
+    /// <param name="stopStarting">
+    /// Checked before each reading: once true, no further reading is started (those stay null, not attempted) while the
+    /// ones in flight finish. A swap uses it so what the old platform has not started goes to the new one.
+    /// </param>
+    public async Task<ReadingDelivery?[]> DeliverBatchAsync(IReadOnlyList<DeviceReading> readings, Func<bool>? stopStarting, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(readings);
         var outcomes = new ReadingDelivery?[readings.Count];
@@ -699,6 +707,11 @@ public sealed class OneM2mInterworking : IDisposable
             // The common low-rate case: one reading (or one channel); no parallel machinery.
             foreach (int i in groups.Values.First())
             {
+                if (stopStarting?.Invoke() == true)
+                {
+                    break;
+                }
+
                 ReadingDelivery outcome = await DeliverAsync(readings[i], cancellationToken).ConfigureAwait(false);
                 outcomes[i] = outcome;
                 if (outcome == ReadingDelivery.RetryLater)
@@ -716,6 +729,11 @@ public sealed class OneM2mInterworking : IDisposable
             {
                 foreach (int i in indices)
                 {
+                    if (stopStarting?.Invoke() == true)
+                    {
+                        return;
+                    }
+
                     ReadingDelivery outcome = await DeliverAsync(readings[i], ct).ConfigureAwait(false);
                     outcomes[i] = outcome;
                     if (outcome == ReadingDelivery.RetryLater)

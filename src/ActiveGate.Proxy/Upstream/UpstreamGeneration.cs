@@ -43,6 +43,7 @@ public sealed class UpstreamGeneration : IAsyncDisposable
     private long _delivered;
     private long _firstDeliveredTicks;
     private int _retired;
+    private volatile bool _stopStarting;
 
     internal UpstreamGeneration(long number, UpstreamPolicy policy, IOneM2mBinding? binding, InterworkingOptions interworkingOptions,
         ISwitchActuator? actuator, TimeProvider time, ILoggerFactory loggerFactory)
@@ -63,7 +64,7 @@ public sealed class UpstreamGeneration : IAsyncDisposable
         var client = new OneM2mClient(_binding, new UpstreamEndpointProvider(policy.Endpoint));
         Interworking = new OneM2mInterworking(client, interworkingOptions, actuator is null ? null : new RetirableActuator(this, actuator), time,
             loggerFactory.CreateLogger<OneM2mInterworking>());
-        _sender = new InterworkingOutboxSender(Interworking, loggerFactory.CreateLogger<InterworkingOutboxSender>());
+        _sender = new InterworkingOutboxSender(Interworking, loggerFactory.CreateLogger<InterworkingOutboxSender>()) { StopStarting = () => _stopStarting };
     }
 
     /// <summary>Counts up with every generation of the agent (all services).</summary>
@@ -170,6 +171,12 @@ public sealed class UpstreamGeneration : IAsyncDisposable
     }
 
     /// <summary>
+    /// No further reading of a batch in flight here is started (those in flight finish): called at the switch, so what
+    /// this platform has not started goes to the new one instead of waiting for the whole batch.
+    /// </summary>
+    internal void StopStarting() => _stopStarting = true;
+
+    /// <summary>
     /// Stops obeying this platform's commands and waits (bounded) for a batch still in flight here to finish, so its
     /// outcome is known before anything is sent elsewhere.
     /// </summary>
@@ -181,6 +188,7 @@ public sealed class UpstreamGeneration : IAsyncDisposable
         }
 
         State = GenerationState.Retired;
+        _stopStarting = true;
         await _commandsStop.CancelAsync().ConfigureAwait(false);
         if (await _sending.WaitAsync(inFlightBound).ConfigureAwait(false))
         {

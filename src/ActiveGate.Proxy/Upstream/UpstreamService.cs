@@ -124,6 +124,7 @@ public sealed partial class UpstreamService : IAsyncDisposable
     private UpstreamGeneration? _preparing;
     private UpstreamPolicy _desired;
     private CancellationTokenSource? _prepareCts;
+    private int _retiring; // generations switched away from whose last batch is still out
     private string? _unusable; // why the desired policy cannot be built at all (e.g. no binding for its scheme)
     private long _switchCount;
     private long? _lastSwitchMs;
@@ -457,27 +458,45 @@ public sealed partial class UpstreamService : IAsyncDisposable
             return;
         }
 
-        // Switched: the next batch goes to the new platform, now (no back-off or linger left over from the old one).
+        // Switched: the old platform starts no further reading of the batch it may have in flight (those go to the new
+        // one), and the next batch goes to the new platform now (no back-off or linger left over from the old one).
+        old.StopStarting();
         _delivery.RetryNow();
         next.StartCommands();
         LogSwitched(_logger, Id, old.Number, next.Number, (object?)target.Endpoint ?? "the log", _lastSwitchMs ?? 0, record.Requests, record.RoundTrips);
         Changed?.Invoke(this, EventArgs.Empty);
-        await old.RetireAsync(_context.InFlightBound).ConfigureAwait(false);
-        lock (_gate)
-        {
-            _deliveredBefore += old.Delivered - oldCounted; // now final: its last batch has come back
-        }
-
-        EndEagerPersistenceIfSettled();
         _ = WatchFirstDeliveryAsync(next, record, cancellationToken);
-        await old.DisposeAsync().ConfigureAwait(false);
+        // Retiring waits for the old platform's answers; the next policy need not wait for that.
+        Interlocked.Increment(ref _retiring);
+        _ = RetireAsync(old, oldCounted);
+    }
+
+    private async Task RetireAsync(UpstreamGeneration old, long counted)
+    {
+        try
+        {
+            await old.RetireAsync(_context.InFlightBound).ConfigureAwait(false);
+            lock (_gate)
+            {
+                _deliveredBefore += old.Delivered - counted; // now final: its last batch has come back
+            }
+
+            await old.DisposeAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _retiring);
+            EndEagerPersistenceIfSettled();
+            Changed?.Invoke(this, EventArgs.Empty);
+        }
     }
 
     private void EndEagerPersistenceIfSettled()
     {
         lock (_gate)
         {
-            if (_preparing is null && _desired.SameTarget(_current.Policy))
+            // Until no old generation has a batch out, its acknowledgements must reach the disk at once.
+            if (_preparing is null && _desired.SameTarget(_current.Policy) && Volatile.Read(ref _retiring) == 0)
             {
                 Cursor.PersistEveryAcknowledgement = false;
             }

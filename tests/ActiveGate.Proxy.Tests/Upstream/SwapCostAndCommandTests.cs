@@ -38,7 +38,9 @@ public sealed class SwapCostAndCommandTests
         Assert.Null(h.Service.RequestSwitch(SwapHarness.Policy(a)));
         await SwapHarness.Until(() => h.SettledAt(a), "switch back to A");
         SwapRecord revisit = h.Service.History[^1];
-        Assert.True(revisit.Duration < 2 * s_rtt, $"revisit took {revisit.Duration}");
+        // The cost is the round trips it waited for (wall time under a loaded test run says little about the code).
+        Assert.Equal(1, revisit.RoundTrips);
+        Assert.True(revisit.Duration < 10 * s_rtt, $"revisit took {revisit.Duration}");
         TrackedBinding toA = h.Bindings.For(a.BaseUrl)[^1];
         SentRequest create = Assert.Single(toA.Sent, r => r.Operation == ActiveGate.OneM2m.Primitives.Operation.Create);
         Assert.Equal(ActiveGate.OneM2m.Primitives.ResourceType.AE, create.Type);
@@ -83,7 +85,8 @@ public sealed class SwapCostAndCommandTests
 
         Assert.Null(h.Service.RequestSwitch(SwapHarness.Policy(a)));
         await SwapHarness.Until(() => h.SettledAt(a), "switch back to A");
-        Assert.True(h.Service.History[^1].Duration < 2 * s_rtt, $"revisit took {h.Service.History[^1].Duration}");
+        Assert.Equal(1, h.Service.History[^1].RoundTrips);
+        Assert.True(h.Service.History[^1].Duration < 10 * s_rtt, $"revisit took {h.Service.History[^1].Duration}");
     }
 
     [Fact]
