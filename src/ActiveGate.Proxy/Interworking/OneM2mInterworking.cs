@@ -507,8 +507,7 @@ public sealed class OneM2mInterworking : IDisposable
     /// <summary>
     /// Makes the platform ready for readings and commands before any is sent (make before break): registers the AE
     /// and, in the same round trip, discovers what the platform already has below it (a platform used before keeps our
-    /// tree), then creates the missing part of every device's tree, devices concurrently (bounded by
-    /// <see cref="InterworkingOptions.MaxParallelChannels"/> × 4). Returns false (with the reason logged and in
+    /// tree), then creates the missing part of every device's tree, up to 128 devices concurrently. Returns false (with the reason logged and in
     /// <see cref="LastProblem"/>) if the platform is unreachable or refuses.
     /// </summary>
     public async Task<bool> PrepareAsync(IEnumerable<DeviceDescriptor> devices, CancellationToken cancellationToken = default)
@@ -530,7 +529,9 @@ public sealed class OneM2mInterworking : IDisposable
             return false;
         }
 
-        using var throttle = new SemaphoreSlim(Math.Max(4, _options.MaxParallelChannels * 4));
+        // Devices in parallel: on a far platform the round trips, not the requests, are what a new tree costs, so a fleet
+        // is built a level at a time for all its devices together (bounded: requests per level stay ≤ 128 × a DIN's 9).
+        using var throttle = new SemaphoreSlim(128);
         bool[] ok = await Task.WhenAll(_devices.Values.Select(async device =>
         {
             await throttle.WaitAsync(cancellationToken).ConfigureAwait(false);
