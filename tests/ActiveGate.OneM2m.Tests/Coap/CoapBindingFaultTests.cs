@@ -3,6 +3,7 @@ using ActiveGate.Coap.Messages;
 using ActiveGate.OneM2m.Coap;
 using ActiveGate.OneM2m.Primitives;
 using ActiveGate.OneM2m.Upstream;
+using ActiveGate.TestKit.OneM2m;
 
 namespace ActiveGate.OneM2m.Tests.Coap;
 

@@ -6,6 +6,7 @@ using ActiveGate.OneM2m.Notifications;
 using ActiveGate.OneM2m.Primitives;
 using ActiveGate.OneM2m.Resources;
 using ActiveGate.OneM2m.Upstream;
+using ActiveGate.TestKit.OneM2m;
 
 namespace ActiveGate.OneM2m.Tests.Coap;
 

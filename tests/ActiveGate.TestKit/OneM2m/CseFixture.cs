@@ -1,16 +1,16 @@
 using ActiveGate.OneM2m;
 using ActiveGate.OneM2m.Http;
 using ActiveGate.OneM2m.Upstream;
-using ActiveGate.TestKit.OneM2m;
+using Xunit;
 
-namespace ActiveGate.OneM2m.Tests;
+namespace ActiveGate.TestKit.OneM2m;
 
 /// <summary>A test CSE plus a client pointed at it.</summary>
-internal sealed class CseFixture : IAsyncDisposable
+public sealed class CseFixture : IAsyncDisposable
 {
-    public CseFixture(string origin = "Cactivegate01", TimeSpan? timeout = null)
+    public CseFixture(string origin = "Cactivegate01", TimeSpan? timeout = null, TestCseOptions? options = null)
     {
-        Cse = TestCse.Start();
+        Cse = TestCse.Start(options);
         Provider = new UpstreamEndpointProvider(EndpointFor(Cse, origin));
         Http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
         Binding = new HttpBinding(Http, new HttpBindingOptions { RequestTimeout = timeout ?? TimeSpan.FromSeconds(5) });
