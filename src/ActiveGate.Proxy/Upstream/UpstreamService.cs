@@ -126,6 +126,7 @@ public sealed partial class UpstreamService : IAsyncDisposable
     private CancellationTokenSource? _prepareCts;
     private int _retiring; // generations switched away from whose last batch is still out
     private string? _unusable; // why the desired policy cannot be built at all (e.g. no binding for its scheme)
+    private bool _currentUnusable; // the generation in force is that stand-in (see the constructor)
     private long _switchCount;
     private long? _lastSwitchMs;
     private long _deliveredBefore;
@@ -149,6 +150,7 @@ public sealed partial class UpstreamService : IAsyncDisposable
             // E.g. a coaps:// policy whose key file is gone: readings wait in the outbox (nothing is sent anywhere
             // else), the state says why, and a new policy can be written.
             _unusable = ex.Message;
+            _currentUnusable = true;
             _current = new UpstreamGeneration(context.NextGenerationNumber(), active, new UnusableBinding(ex.Message), context.InterworkingOptions(),
                 context.Actuator, context.Time, context.Loggers);
         }
@@ -275,7 +277,10 @@ public sealed partial class UpstreamService : IAsyncDisposable
             }
 
             _desired = policy;
-            _unusable = null;
+            if (!(_currentUnusable && policy.SameTarget(_current.Policy)))
+            {
+                _unusable = null; // a different policy is worth trying; the same unusable one is not
+            }
         }
 
         LogSwitchRequested(_logger, Id, policy.ServiceName, (object?)policy.Endpoint ?? "the log", policy.Source);
@@ -433,6 +438,7 @@ public sealed partial class UpstreamService : IAsyncDisposable
                 oldCounted = old.Delivered; // its batch in flight is added once retiring has waited for it
                 _deliveredBefore += oldCounted;
                 _current = next;
+                _currentUnusable = false;
                 next.State = GenerationState.Active;
                 next.Reason = null;
                 _switchCount++;
