@@ -150,11 +150,12 @@ public sealed class UpstreamSwitchDiagnostics(ProxyService proxy) : IDiagnostics
         await proxy.Started.WaitAsync(TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
         string serviceArgument = Text(arguments, "service") ?? throw new DiagnosticsCommandException("invalid", "a service (name or instance ID) is required");
         string url = Text(arguments, "url") ?? throw new DiagnosticsCommandException("invalid", "a URL is required");
-        UpstreamService? service = int.TryParse(serviceArgument, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int number)
+        bool byNumber = int.TryParse(serviceArgument, System.Globalization.CultureInfo.InvariantCulture, out int number);
+        UpstreamService? service = byNumber
             ? proxy.Service(number)
             : proxy.Services.FirstOrDefault(s => string.Equals(s.Name, serviceArgument, StringComparison.Ordinal));
-        int id = service?.Id ?? (int.TryParse(serviceArgument, System.Globalization.CultureInfo.InvariantCulture, out int n) ? n : NextFreeId());
-        string name = service?.Name ?? (int.TryParse(serviceArgument, System.Globalization.CultureInfo.InvariantCulture, out _) ? "service-" + serviceArgument : serviceArgument);
+        int id = service?.Id ?? (byNumber ? number : NextFreeId());
+        string name = service?.Name ?? (byNumber ? "service-" + serviceArgument : serviceArgument);
         UpstreamEndpoint? basis = service?.Desired.Endpoint ?? proxy.Readings?.Desired.Endpoint;
         if (!Uri.TryCreate(url, UriKind.Absolute, out Uri? uri))
         {

@@ -518,6 +518,7 @@ public sealed class OneM2mInterworking : IDisposable
             RegisterDevice(device);
         }
 
+        LastProblem = null; // this attempt's own reason, not an earlier one's
         // One round trip: the CREATE of the AE, a read of it and a discovery of what is below it (see EnsureRegisteredAsync).
         Task<ResponsePrimitive[]> probe = Task.WhenAll(
             _client.RetrieveAsync(_options.AeName, cancellationToken: cancellationToken),

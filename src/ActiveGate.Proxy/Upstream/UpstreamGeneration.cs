@@ -41,7 +41,7 @@ public sealed class UpstreamGeneration : IAsyncDisposable
     private readonly ILogger _logger;
     private Task _commands = Task.CompletedTask;
     private long _delivered;
-    private long _firstDeliveredTicks;
+    private readonly TaskCompletionSource<DateTimeOffset> _firstDelivery = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _retired;
     private volatile bool _stopStarting;
 
@@ -94,14 +94,10 @@ public sealed class UpstreamGeneration : IAsyncDisposable
     public long Delivered => Interlocked.Read(ref _delivered);
 
     /// <summary>When its first reading was accepted (null before).</summary>
-    public DateTimeOffset? FirstDeliveredAt
-    {
-        get
-        {
-            long ticks = Interlocked.Read(ref _firstDeliveredTicks);
-            return ticks == 0 ? null : new DateTimeOffset(ticks, TimeSpan.Zero);
-        }
-    }
+    public DateTimeOffset? FirstDeliveredAt => _firstDelivery.Task.IsCompletedSuccessfully ? _firstDelivery.Task.Result : null;
+
+    /// <summary>Completes when its first reading is accepted; cancelled if it retires before that.</summary>
+    public Task<DateTimeOffset> FirstDelivery => _firstDelivery.Task;
 
     public bool CommandsByPolling => Interworking is not null && !Interworking.Options.Reachable;
 
@@ -160,7 +156,7 @@ public sealed class UpstreamGeneration : IAsyncDisposable
 
             if (delivered > 0)
             {
-                Interlocked.CompareExchange(ref _firstDeliveredTicks, Time.GetUtcNow().UtcTicks, 0);
+                _firstDelivery.TrySetResult(Time.GetUtcNow());
                 Interlocked.Add(ref _delivered, delivered);
             }
         }
@@ -188,6 +184,7 @@ public sealed class UpstreamGeneration : IAsyncDisposable
         }
 
         State = GenerationState.Retired;
+        _firstDelivery.TrySetCanceled();
         _stopStarting = true;
         await _commandsStop.CancelAsync().ConfigureAwait(false);
         if (await _sending.WaitAsync(inFlightBound).ConfigureAwait(false))

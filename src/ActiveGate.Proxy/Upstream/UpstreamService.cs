@@ -471,7 +471,7 @@ public sealed partial class UpstreamService : IAsyncDisposable
         next.StartCommands();
         LogSwitched(_logger, Id, old.Number, next.Number, (object?)target.Endpoint ?? "the log", _lastSwitchMs ?? 0, record.Requests, record.RoundTrips);
         Changed?.Invoke(this, EventArgs.Empty);
-        _ = WatchFirstDeliveryAsync(next, record, cancellationToken);
+        _ = RecordFirstDeliveryAsync(next, record);
         // Retiring waits for the old platform's answers; the next policy need not wait for that.
         Interlocked.Increment(ref _retiring);
         _ = RetireAsync(old, oldCounted);
@@ -509,20 +509,16 @@ public sealed partial class UpstreamService : IAsyncDisposable
         }
     }
 
-    private async Task WatchFirstDeliveryAsync(UpstreamGeneration generation, SwapRecord record, CancellationToken cancellationToken)
+    private async Task RecordFirstDeliveryAsync(UpstreamGeneration generation, SwapRecord record)
     {
         try
         {
-            while (generation.FirstDeliveredAt is null && generation.State == GenerationState.Active)
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(20), _context.Time, cancellationToken).ConfigureAwait(false);
-            }
-
-            record.FirstDeliveredAt = generation.FirstDeliveredAt;
+            record.FirstDeliveredAt = await generation.FirstDelivery.ConfigureAwait(false);
             Changed?.Invoke(this, EventArgs.Empty);
         }
         catch (OperationCanceledException)
         {
+            // Retired (or the agent stopped) before it delivered anything.
         }
     }
 
